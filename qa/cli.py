@@ -1,0 +1,156 @@
+"""`qa`: a thin command line over the library (index, ask, serve).
+
+User errors print one line and exit with status 1; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from qa.config import Settings, get_settings
+from qa.errors import IndexMismatchError, IndexNotFoundError, QAError
+from qa.records import TOP_K_MAX, AskResult
+
+app = typer.Typer(
+    help="Answer parents' questions with verbatim, cited passages from curated health content.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+CorpusOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--corpus", help="Corpus file or folder (.txt, .jsonl); repeat for several. Default: corpus/."),
+]
+IndexDirOpt = Annotated[Path | None, typer.Option("--index-dir", help="Index folder. Default: index/ (QA_INDEX_DIR).")]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", help="Embedding model name or folder. Default: all-MiniLM-L6-v2 (QA_MODEL)."),
+]
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def user_errors(command: F) -> F:
+    """Turn a QAError into one clear line on stderr and exit status 1."""
+
+    @wraps(command)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        try:
+            command(*args, **kwargs)
+        except QAError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(corpus: list[Path] | None = None, index_dir: Path | None = None, model: str | None = None) -> Settings:
+    overrides: dict[str, object] = {}
+    if corpus:
+        overrides["corpus"] = corpus
+    if index_dir is not None:
+        overrides["index_dir"] = index_dir
+    if model is not None:
+        overrides["model"] = model
+    return get_settings().model_copy(update=overrides)
+
+
+@app.command()
+@user_errors
+def index(corpus: CorpusOpt = None, index_dir: IndexDirOpt = None, model: ModelOpt = None) -> None:
+    """Parse the corpus, embed it and write a new index build (the old one serves until it is done)."""
+    from qa.embedder import SentenceTransformerEmbedder
+    from qa.service import build
+
+    settings = _settings(corpus, index_dir, model)
+    report = build(settings.corpus, settings.index_dir, SentenceTransformerEmbedder(settings.model))
+    typer.echo(
+        f"Indexed {report.manifest.entries} entries ({report.manifest.rows} vectors) "
+        f"in {report.seconds:.1f} s -> {report.folder} (version {report.manifest.version})"
+    )
+
+
+def render(result: AskResult) -> str:
+    """Human-readable answer: safety banner first, then answers with their citations."""
+    lines: list[str] = []
+    if result.red_flag.triggered and result.red_flag.banner:
+        lines += [result.red_flag.banner, ""]
+    if result.abstained:
+        lines.append("I don't have an answer for that in my sources.")
+        if result.suggestions:
+            lines.append("Closest questions I can answer:")
+            lines += [f"  - {s.question}" for s in result.suggestions]
+    for number, answer in enumerate(result.answers, start=1):
+        cite = answer.citation
+        where = f"{cite.source}, lines {cite.lines[0]}-{cite.lines[1]}"
+        lines += [
+            f"[{number}] {cite.question}  (confidence {answer.score:.2f})",
+            answer.text,
+            f"    Source: {where}" + (f" <{cite.url}>" if cite.url else ""),
+            "",
+        ]
+    return "\n".join(lines).rstrip()
+
+
+@app.command()
+@user_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in your own words.")],
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=TOP_K_MAX, help="Most answers to show (1-10).")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON body the API returns.")] = False,
+    index_dir: IndexDirOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Answer a question from the index, word for word, with citations."""
+    from qa.service import open_service, validate_question
+
+    validate_question(question, top_k)  # before the slow model load
+    result = open_service(_settings(index_dir=index_dir, model=model)).ask(question, top_k)
+    typer.echo(json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False) if as_json else render(result))
+
+
+@app.command()
+@user_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    index_dir: IndexDirOpt = None,
+    corpus: CorpusOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Serve the JSON API (and the chat) on one port; builds the index first if needed."""
+    import uvicorn
+
+    from qa.embedder import SentenceTransformerEmbedder
+    from qa.index import read_manifest
+    from qa.loaders import fingerprint
+    from qa.service import build, open_service
+    from qa.web import create_web_app
+
+    settings = _settings(corpus, index_dir, model)
+    embedder = SentenceTransformerEmbedder(settings.model)
+    try:
+        manifest = read_manifest(settings.index_dir)
+        stale = manifest.corpus_fingerprint != fingerprint(settings.corpus) or manifest.model_id != embedder.model_id
+        reason = "the corpus or model changed since the last build" if stale else ""
+    except (IndexNotFoundError, IndexMismatchError) as exc:
+        reason = str(exc).split(";")[0]
+    if reason:
+        typer.echo(f"Building the index ({reason})...")
+        report = build(settings.corpus, settings.index_dir, embedder)
+        typer.echo(f"Indexed {report.manifest.entries} entries in {report.seconds:.1f} s")
+    application = create_web_app(open_service(settings, embedder), settings)
+    typer.echo(f"Serving on http://{host}:{port}/  (API: /api/ask, docs: /docs)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+def main() -> None:
+    sys.exit(app())

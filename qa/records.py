@@ -1,0 +1,79 @@
+"""Typed records passed between the steps of the pipeline.
+
+They are frozen pydantic models so that the API can return them as they are:
+`AskResult` *is* the JSON contract of `POST /api/ask`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+QUESTION_MAX_CHARS = 1000
+"""Longest question accepted, after trimming (part of the API contract)."""
+TOP_K_MAX = 10
+"""Most answers a caller may ask for (part of the API contract)."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Entry(_Frozen):
+    """One curated Q&A passage, exactly as the maintainer wrote it."""
+
+    id: str = Field(description="Stable id: unchanged when other entries change.")
+    questions: tuple[str, ...] = Field(description="Main question first, then alternates.")
+    answer: str = Field(description="Verbatim answer text.")
+    source: str = Field(description="File the entry comes from, relative to the corpus root.")
+    lines: tuple[int, int] = Field(description="1-based first and last line of the answer.")
+    url: str | None = None
+    publisher: str | None = Field(default=None, description="Optional origin named by the corpus.")
+
+    @property
+    def question(self) -> str:
+        return self.questions[0]
+
+
+class Citation(_Frozen):
+    source: str = Field(description="Corpus file, relative to the corpus root.")
+    question: str = Field(description="The source question this answer belongs to.")
+    lines: tuple[int, int] = Field(description="1-based line span of the answer in the source file.")
+    url: str | None = None
+
+
+class Answer(_Frozen):
+    id: str
+    text: str = Field(description="The source answer, verbatim.")
+    score: float = Field(ge=0.0, le=1.0, description="Confidence that this answers the question.")
+    citation: Citation
+
+
+class RedFlag(_Frozen):
+    triggered: bool = False
+    tier: str | None = Field(default=None, description='"emergency" or "urgent" when triggered.')
+    terms: list[str] = Field(default_factory=list, description="Matched red-flag concepts.")
+    banner: str | None = Field(default=None, description="Fixed, reviewed banner text.")
+
+
+class IndexInfo(_Frozen):
+    version: str
+    entries: int
+
+
+class Suggestion(_Frozen):
+    """A nearby source question, offered when the engine abstains or as a related question."""
+
+    id: str
+    question: str
+    score: float
+
+
+class AskResult(_Frozen):
+    question: str
+    abstained: bool
+    answers: list[Answer]
+    red_flag: RedFlag
+    index: IndexInfo
+    # Internal to the front ends (chat suggestions); not part of the fixed JSON contract.
+    suggestions: list[Suggestion] = Field(default_factory=list, exclude=True)

@@ -1,0 +1,123 @@
+"""The `ask` service: the one entry point every front end uses.
+
+It owns the pipeline after the index: retrieval, the abstain decision,
+citations and the safety check, and returns one `AskResult`. The CLI, the JSON
+API and the chat call `ask` and never reach past it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.config import Settings
+from qa.embedder import Embedder, SentenceTransformerEmbedder
+from qa.errors import InvalidQuestionError
+from qa.index import Manifest, build_index, load_index, save_index
+from qa.loaders import fingerprint, load_corpus
+from qa.query import Synonyms
+from qa.records import QUESTION_MAX_CHARS, TOP_K_MAX, Answer, AskResult, Citation, IndexInfo, RedFlag, Suggestion
+from qa.retriever import Hit, Retriever, Scoring
+
+SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms.toml"
+SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    manifest: Manifest
+    folder: Path
+    seconds: float
+
+
+def build(corpus: Sequence[Path], index_dir: Path, embedder: Embedder) -> BuildReport:
+    """Parse the whole corpus, embed it, and make it the served build.
+
+    Parsing happens before anything is written and the build becomes current
+    only once complete, so any failure leaves the previous build serving.
+    """
+    started = time.perf_counter()
+    entries = load_corpus(corpus)
+    index = build_index(entries, embedder, fingerprint(corpus))
+    folder = save_index(index, index_dir)
+    return BuildReport(index.manifest, folder, time.perf_counter() - started)
+
+
+def _answer(hit: Hit, scoring: Scoring) -> Answer:
+    entry = hit.entry
+    return Answer(
+        id=entry.id,
+        text=entry.answer,
+        score=scoring.confidence(hit.similarity),
+        citation=Citation(source=entry.source, question=hit.matched_question, lines=entry.lines, url=entry.url),
+    )
+
+
+def validate_question(question: str, top_k: int) -> str:
+    """The trimmed question, or an `InvalidQuestionError` that says what to fix."""
+    text = question.strip()
+    if not text:
+        raise InvalidQuestionError("the question is empty: type a question")
+    if len(text) > QUESTION_MAX_CHARS:
+        raise InvalidQuestionError(
+            f"the question is {len(text)} characters long; shorten it to {QUESTION_MAX_CHARS} or fewer"
+        )
+    if not 1 <= top_k <= TOP_K_MAX:
+        raise InvalidQuestionError(f"top_k must be between 1 and {TOP_K_MAX}, not {top_k}")
+    return text
+
+
+def _index_info(retriever: Retriever) -> IndexInfo:
+    manifest = retriever.build.manifest
+    return IndexInfo(version=manifest.version, entries=manifest.entries)
+
+
+class QAService:
+    def __init__(self, retriever: Retriever) -> None:
+        self._retriever = retriever
+        self._lock = threading.Lock()
+
+    @property
+    def index(self) -> IndexInfo:
+        return _index_info(self._retriever)
+
+    def swap(self, retriever: Retriever) -> None:
+        """Serve another build from now on; requests in flight finish on the old one."""
+        with self._lock:
+            self._retriever = retriever
+
+    def ask(self, question: str, top_k: int = 3) -> AskResult:
+        text = validate_question(question, top_k)
+        retriever = self._retriever  # one build for the whole request, even during a swap
+        scoring = retriever.scoring
+        hits = retriever.search(text, top_k + SUGGESTIONS)
+        confident = [hit for hit in hits[:top_k] if hit.similarity >= scoring.abstain_threshold]
+        shown = {hit.entry.id for hit in confident}
+        suggestions = [
+            Suggestion(id=hit.entry.id, question=hit.entry.question, score=scoring.confidence(hit.similarity))
+            for hit in hits
+            if hit.entry.id not in shown
+        ][:SUGGESTIONS]
+        return AskResult(
+            question=text,
+            abstained=not confident,
+            answers=[_answer(hit, scoring) for hit in confident],
+            red_flag=RedFlag(),
+            index=_index_info(retriever),
+            suggestions=suggestions,
+        )
+
+
+def open_retriever(settings: Settings, embedder: Embedder) -> Retriever:
+    build_ = load_index(settings.index_dir, embedder)
+    scoring = Scoring(abstain_threshold=settings.abstain_threshold)
+    return Retriever.create(build_, embedder, scoring, embedder.vocabulary(), Synonyms.from_file(SYNONYMS_FILE))
+
+
+def open_service(settings: Settings, embedder: Embedder | None = None) -> QAService:
+    """Load the model and the current index build; raises a `QAError` a user can act on."""
+    embedder = embedder or SentenceTransformerEmbedder(settings.model)
+    return QAService(open_retriever(settings, embedder))

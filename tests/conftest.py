@@ -1,0 +1,102 @@
+"""Shared fixtures: the real model, a real index build, a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports huggingface_hub or gradio: no hub, no telemetry.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "0.5")
+
+import json
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from qa.config import PROJECT_ROOT, Settings
+from qa.embedder import SentenceTransformerEmbedder
+from qa.service import QAService, build, open_service
+
+_LOCAL = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "", None}
+
+
+def _no_outside_lookups(event: str, args: tuple[object, ...]) -> None:
+    """Any name lookup for a host other than this machine fails the test that made it."""
+    if event == "socket.getaddrinfo" and args[0] not in _LOCAL:
+        raise OSError(f"test tried to reach {args[0]!r}: nothing may leave 127.0.0.1")
+
+
+sys.addaudithook(_no_outside_lookups)
+
+DATA = Path(__file__).parent / "data"
+SEED_CORPUS = PROJECT_ROOT / "corpus"
+
+
+def read_jsonl(name: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (DATA / name).read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    root = tmp_path_factory.mktemp("qa")
+    return Settings(corpus=[SEED_CORPUS], index_dir=root / "index", feedback_db=root / "feedback.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def service(settings: Settings, embedder: SentenceTransformerEmbedder) -> QAService:
+    build(settings.corpus, settings.index_dir, embedder)
+    return open_service(settings, embedder)
+
+
+class LiveServer:
+    def __init__(self, app: object) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))  # type: ignore[arg-type]
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+def serve(app: object) -> Iterator[LiveServer]:
+    server = LiveServer(app)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(service: QAService, settings: Settings) -> Iterator[LiveServer]:
+    from qa.web import create_web_app
+
+    yield from serve(create_web_app(service, settings))
+
+
+@pytest.fixture()
+def client(live_server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server.url, timeout=30) as http:
+        yield http

@@ -1,0 +1,78 @@
+"""The JSON API through a real uvicorn server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+
+def test_ask_contract(client: httpx.Client) -> None:
+    response = client.post("/api/ask", json={"question": "  what do febrile seizures look like?  ", "top_k": 2})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"question", "abstained", "answers", "red_flag", "index"}
+    assert body["question"] == "what do febrile seizures look like?"
+    assert body["abstained"] is False
+    assert 1 <= len(body["answers"]) <= 2
+    first = body["answers"][0]
+    assert set(first) == {"id", "text", "score", "citation"}
+    assert first["id"] == "what-do-febrile-seizures-look-like"
+    assert first["text"].startswith("What is a febrile seizure? A febrile seizure usually happens")
+    assert 0.0 <= first["score"] <= 1.0
+    assert first["citation"] == {
+        "source": "infant_seizures_faq.txt",
+        "question": "What do febrile seizures look like?",
+        "lines": [33, 33],
+        "url": None,
+    }
+    assert set(body["red_flag"]) == {"triggered", "tier", "terms", "banner"}
+    assert body["index"]["entries"] == 12
+    assert body["index"]["version"]
+
+
+def test_default_top_k_is_three_and_abstention(client: httpx.Client) -> None:
+    body = client.post("/api/ask", json={"question": "what is the capital of France"}).json()
+    assert body["abstained"] is True
+    assert body["answers"] == []
+    answered = client.post("/api/ask", json={"question": "what do infantile spasms look like"}).json()
+    assert 1 <= len(answered["answers"]) <= 3
+
+
+def test_health_and_docs(client: httpx.Client) -> None:
+    health = client.get("/api/health").json()
+    assert health["status"] == "ok"
+    assert health["entries"] == 12
+    assert health["index_version"]
+    assert client.get("/docs").status_code == 200
+    assert "/api/ask" in client.get("/openapi.json").json()["paths"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "fragment"),
+    [
+        ({"question": ""}, "question is empty"),
+        ({"question": "   \n "}, "question is empty"),
+        ({"question": "x" * 1001}, "shorten it to 1000"),
+        ({"question": "ok?", "top_k": 0}, "top_k"),
+        ({"question": "ok?", "top_k": 11}, "top_k"),
+        ({"question": "ok?", "top_k": "three"}, "top_k"),
+        ({"top_k": 3}, "question is required"),
+        ({"question": 42}, "question"),
+        ([], "body"),
+    ],
+)
+def test_invalid_input_is_a_422_that_says_what_to_fix(client: httpx.Client, payload: object, fragment: str) -> None:
+    response = client.post("/api/ask", json=payload)
+    assert response.status_code == 422
+    assert fragment in response.json()["detail"]
+
+
+def test_malformed_json_is_a_422(client: httpx.Client) -> None:
+    response = client.post("/api/ask", content=b'{"question": ', headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert "not valid JSON" in response.json()["detail"]
+
+
+def test_question_of_exactly_1000_characters_is_accepted(client: httpx.Client) -> None:
+    response = client.post("/api/ask", json={"question": "seizure " * 124 + "baby1234"})
+    assert response.status_code == 200

@@ -1,0 +1,78 @@
+"""The index folder: build, save, load, manifest checks, and failed builds leaving the old one serving."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.errors import CorpusError, IndexMismatchError, IndexNotFoundError
+from qa.index import FORMAT_VERSION, current_build_dir, load_index, read_manifest
+from qa.loaders import fingerprint
+from qa.service import build
+from tests.conftest import SEED_CORPUS
+from tests.fakes import HashingEmbedder
+
+
+def test_build_save_load_round_trip(tmp_path: Path, embedder) -> None:
+    report = build([SEED_CORPUS], tmp_path, embedder)
+    manifest = read_manifest(tmp_path)
+    assert manifest == report.manifest
+    assert manifest.format_version == FORMAT_VERSION
+    assert manifest.model_id == "sentence-transformers/all-MiniLM-L6-v2"
+    assert manifest.dimension == 384
+    assert manifest.entries == 12
+    assert manifest.rows == 25  # 13 questions + 12 answers
+    assert manifest.corpus_fingerprint == fingerprint([SEED_CORPUS])
+    assert manifest.built_at
+    loaded = load_index(tmp_path, embedder)
+    assert [e.id for e in loaded.entries][:2] == ["is-baby-face-twitching-normal", "do-babies-with-infantile-spasms-smile"]
+    assert loaded.vectors.ntotal == 25
+    vectors = loaded.vectors.reconstruct_n(0, loaded.vectors.ntotal)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    # The stored answer vector is the real embedding of the verbatim answer.
+    answer_row = int(np.flatnonzero(loaded.row_entry == 0)[-1])
+    assert float(vectors[answer_row] @ embedder.encode([loaded.entries[0].answer])[0]) > 0.999
+
+
+def test_missing_index_says_to_run_qa_index(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError, match="run `qa index`"):
+        load_index(tmp_path / "nothing", HashingEmbedder())
+
+
+def test_model_mismatch_is_a_clear_error(tmp_path: Path) -> None:
+    build([SEED_CORPUS], tmp_path, HashingEmbedder(model_id="test/a"))
+    with pytest.raises(IndexMismatchError, match=r"built with model 'test/a'.*current model is 'test/b'.*qa index"):
+        load_index(tmp_path, HashingEmbedder(model_id="test/b"))
+
+
+def test_format_mismatch_is_a_clear_error(tmp_path: Path) -> None:
+    build([SEED_CORPUS], tmp_path, HashingEmbedder())
+    manifest_file = current_build_dir(tmp_path) / "manifest.json"
+    raw = json.loads(manifest_file.read_text())
+    raw["format_version"] = FORMAT_VERSION + 1
+    manifest_file.write_text(json.dumps(raw))
+    with pytest.raises(IndexMismatchError, match="format version.*run `qa index`"):
+        load_index(tmp_path, HashingEmbedder())
+
+
+def test_failed_build_leaves_previous_build_serving(tmp_path: Path) -> None:
+    embedder = HashingEmbedder()
+    build([SEED_CORPUS], tmp_path, embedder)
+    before = read_manifest(tmp_path)
+    bad = tmp_path / "bad.txt"
+    bad.write_text("answer before question\n")
+    with pytest.raises(CorpusError):
+        build([SEED_CORPUS, bad], tmp_path, embedder)
+    assert read_manifest(tmp_path) == before
+    assert load_index(tmp_path, embedder).manifest.entries == 12
+    assert not [p for p in (tmp_path / "builds").iterdir() if p.name.startswith(".staging")]
+
+
+def test_rebuilds_swap_current_and_keep_a_few(tmp_path: Path) -> None:
+    embedder = HashingEmbedder()
+    folders = [build([SEED_CORPUS], tmp_path, embedder).folder for _ in range(5)]
+    assert current_build_dir(tmp_path) == folders[-1]
+    assert len(list((tmp_path / "builds").iterdir())) == 3

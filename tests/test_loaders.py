@@ -1,0 +1,128 @@
+"""Corpus parsing: the seed file, JSONL, folders, and malformed input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.errors import CorpusError
+from qa.loaders import fingerprint, load_corpus
+from tests.conftest import SEED_CORPUS
+
+SEED_FILE = SEED_CORPUS / "infant_seizures_faq.txt"
+
+
+@pytest.fixture(scope="module")
+def seed() -> list:
+    return load_corpus([SEED_CORPUS])
+
+
+def test_seed_has_twelve_entries_with_unique_ids(seed: list) -> None:
+    assert len(seed) == 12
+    assert len({entry.id for entry in seed}) == 12
+
+
+def test_alternate_question_joins_its_entry(seed: list) -> None:
+    multi = [entry for entry in seed if len(entry.questions) > 1]
+    assert len(multi) == 1
+    assert multi[0].questions == (
+        "How can you tell if an infant is having a seizure?",
+        "What are the symptoms of a seizure in a child?",
+    )
+
+
+def test_repeated_question_collapses(seed: list) -> None:
+    assert seed[0].questions == ("Is baby face twitching normal?",)
+
+
+def test_answers_are_verbatim_with_their_line_spans(seed: list) -> None:
+    lines = SEED_FILE.read_text(encoding="utf-8").splitlines()
+    for entry in seed:
+        first, last = entry.lines
+        assert entry.answer == "\n".join(lines[first - 1 : last])
+        assert entry.source == "infant_seizures_faq.txt"
+    by_question = {entry.question: entry for entry in seed}
+    assert by_question["What do febrile seizures look like?"].lines == (33, 33)
+    assert seed[0].answer.startswith("Thanks! A: It is completely normal")
+    assert "baby’s" in seed[0].answer  # curly apostrophe kept
+    signs = by_question["What are the signs to look for in neurological symptoms in infants?"]
+    assert signs.lines == (41, 49)
+    assert "\n\n  • Fussiness.\n" in signs.answer
+    listed = by_question["How can you tell if an infant is having a seizure?"]
+    assert listed.answer.startswith("  1. Staring.\n  2. Jerking")
+
+
+def test_jsonl_keeps_ids_and_fields(tmp_path: Path) -> None:
+    (tmp_path / "more.jsonl").write_text(
+        '{"id": "fs-1", "question": "What is a febrile seizure?", "alt_questions": ["Fever fit?", "Fever fit?"],'
+        ' "answer": "A fit caused by fever.", "url": "https://example.org/fs", "source": "NHS"}\n'
+        "\n"
+        '{"question": "Is it serious?", "answer": "  Usually not.  "}\n'
+    )
+    first, second = load_corpus([tmp_path])
+    assert first.id == "fs-1"
+    assert first.questions == ("What is a febrile seizure?", "Fever fit?")
+    assert first.url == "https://example.org/fs"
+    assert first.publisher == "NHS"
+    assert first.lines == (1, 1)
+    assert second.id == "is-it-serious"
+    assert second.answer == "  Usually not.  "
+    assert second.lines == (3, 3)
+
+
+def test_several_paths_and_folders(tmp_path: Path) -> None:
+    sub = tmp_path / "extra"
+    sub.mkdir()
+    (sub / "a.txt").write_text("Why?\n\nBecause.\n")
+    (sub / "notes.md").write_text("ignored until the Markdown loader lands")
+    entries = load_corpus([SEED_FILE, tmp_path])
+    assert len(entries) == 13
+    assert entries[-1].source == "extra/a.txt"
+
+
+def test_ids_do_not_depend_on_other_entries(tmp_path: Path, seed: list) -> None:
+    text = SEED_FILE.read_text(encoding="utf-8")
+    changed = tmp_path / "faq.txt"
+    changed.write_text("A new first question?\n\nA new answer.\n\n" + text.replace("(tracking)", "(following)"))
+    ids = {entry.id for entry in load_corpus([changed])}
+    assert {entry.id for entry in seed} <= ids
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.txt", "Some answer with no question.\n\nWhy?\n\nBecause.\n", "bad.txt:1: answer text before any question"),
+        ("bad.txt", "Why?\n\nBecause.\n\nAnd the last one?\n", "bad.txt:5: question 'And the last one?' has no answer"),
+        ("bad.txt", "\n\n", "bad.txt: no entries found"),
+        ("bad.jsonl", '{"question": "Q?", "answer": "A."}\n{"question": "Q2?"\n', "bad.jsonl:2: not valid JSON"),
+        ("bad.jsonl", '{"question": "Q?"}\n', "bad.jsonl:1: field 'answer': Field required"),
+        ("bad.jsonl", '{"question": "  ", "answer": "A"}\n', "bad.jsonl:1: field 'question'"),
+        ("bad.jsonl", '{"id": "x", "question": "Q?", "answer": "A"}\n{"id": "x", "question": "R?", "answer": "B"}\n',
+         "bad.jsonl:2: duplicate entry id 'x'"),
+    ],
+)
+def test_malformed_input_names_file_and_line(tmp_path: Path, name: str, content: str, message: str) -> None:
+    (tmp_path / name).write_text(content)
+    with pytest.raises(CorpusError, match=message.replace("?", r"\?").replace("(", r"\(")):
+        load_corpus([tmp_path / name])
+
+
+def test_unreadable_and_unsupported_files(tmp_path: Path) -> None:
+    (tmp_path / "latin1.txt").write_bytes("Caf\xe9?\n\nYes.\n".encode("latin-1"))
+    with pytest.raises(CorpusError, match="latin1.txt: not UTF-8"):
+        load_corpus([tmp_path / "latin1.txt"])
+    (tmp_path / "x.pdf").write_text("x")
+    with pytest.raises(CorpusError, match="unsupported corpus format '.pdf'"):
+        load_corpus([tmp_path / "x.pdf"])
+    with pytest.raises(CorpusError, match="no such file or folder"):
+        load_corpus([tmp_path / "missing"])
+
+
+def test_fingerprint_follows_content(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_text("Why?\n\nBecause.\n")
+    before = fingerprint([path])
+    assert fingerprint([path]) == before
+    path.write_text("Why?\n\nBecause!\n")
+    assert fingerprint([path]) != before
