@@ -23,11 +23,11 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx  # noqa: E402
+import httpx
 
-from qa.config import PROJECT_ROOT, Settings  # noqa: E402
-from qa.embedder import SentenceTransformerEmbedder  # noqa: E402
-from qa.service import build, open_service  # noqa: E402
+from qa.config import PROJECT_ROOT, Settings
+from qa.embedder import SentenceTransformerEmbedder
+from qa.service import build, open_service
 
 QUESTIONS = [
     "my baby's face twitches, is that normal?",

@@ -19,9 +19,9 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qa.config import PROJECT_ROOT, Settings  # noqa: E402
-from qa.embedder import SentenceTransformerEmbedder  # noqa: E402
-from qa.service import build, open_retriever  # noqa: E402
+from qa.config import PROJECT_ROOT, Settings
+from qa.embedder import SentenceTransformerEmbedder
+from qa.service import build, open_retriever
 
 DATA = PROJECT_ROOT / "tests" / "data"
 SETS = {
@@ -44,7 +44,7 @@ def main() -> None:
     for name, (labelled_file, off_file) in SETS.items():
         labelled, off = read(labelled_file), read(off_file)
         hits = retriever.search_many([str(x["q"]) for x in labelled], 1)
-        right = [(h[0].similarity, h[0].entry.id in x["accept"]) for h, x in zip(hits, labelled)]
+        right = [(h[0].similarity, h[0].entry.id in x["accept"]) for h, x in zip(hits, labelled, strict=True)]
         off_best = [h[0].similarity for h in retriever.search_many([str(x["q"]) for x in off], 1)]
         top1 = sum(ok for _, ok in right)
         print(f"{name}: {len(labelled)} in-domain, {len(off)} off-topic; top-1 acceptable {top1}/{len(labelled)}")
@@ -55,7 +55,7 @@ def main() -> None:
             answered = sum(ok and s >= t for s, ok in right)
             print(f"  {t:9.2f}  {answered:3d}/{len(labelled)} ({answered / len(labelled):5.1%})"
                   f"  {sum(s < t for s in off_best):3d}/{len(off)}")
-        for (similarity, ok), item in zip(right, labelled):
+        for (similarity, ok), item in zip(right, labelled, strict=True):
             if not ok or similarity < retriever.scoring.abstain_threshold:
                 print(f"  miss: {item['q']!r} ({similarity:.3f}, {'wrong entry' if not ok else 'abstained'})")
         print()

@@ -17,6 +17,7 @@ import typer
 from qa.config import Settings, get_settings
 from qa.errors import IndexMismatchError, IndexNotFoundError, QAError
 from qa.records import TOP_K_MAX, AskResult
+from qa.safety import DISCLAIMER
 
 app = typer.Typer(
     help="Answer parents' questions with verbatim, cited passages from curated health content.",
@@ -97,6 +98,7 @@ def render(result: AskResult) -> str:
             f"    Source: {where}" + (f" <{cite.url}>" if cite.url else ""),
             "",
         ]
+    lines.append(DISCLAIMER)
     return "\n".join(lines).rstrip()
 
 
@@ -154,3 +156,32 @@ def serve(
 
 def main() -> None:
     sys.exit(app())
+
+
+# --- qa feedback: what parents thought of the chat's replies (thumbs up/down) -----------------
+
+feedback_app = typer.Typer(help="Chat feedback (thumbs up/down) for maintainers.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+@user_errors
+def feedback_export(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write. Default: stdout.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or jsonl.")] = "csv",
+    db: Annotated[Path | None, typer.Option("--db", help="Feedback SQLite file. Default: QA_FEEDBACK_DB.")] = None,
+) -> None:
+    """Export every rated chat reply: timestamp, question, answer ids, abstained, rating, index version."""
+    import io
+
+    from ui.feedback import FeedbackStore
+
+    if fmt.lower() not in ("csv", "jsonl"):
+        raise QAError(f"--format must be csv or jsonl, not {fmt!r}")
+    buffer = io.StringIO()  # everything is read before anything is written: no half-written file
+    count = FeedbackStore(db or get_settings().feedback_db).export(buffer, "jsonl" if fmt.lower() == "jsonl" else "csv")
+    if output is None:
+        sys.stdout.write(buffer.getvalue())
+    else:
+        output.write_text(buffer.getvalue(), encoding="utf-8")
+        typer.echo(f"Exported {count} ratings to {output}", err=True)

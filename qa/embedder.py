@@ -82,6 +82,11 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        # Progress bars on stderr would garble `qa ask --json` output piped to other tools.
+        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()
 
         try:
             self._model = SentenceTransformer(source.location, device="cpu")

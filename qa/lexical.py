@@ -28,7 +28,7 @@ STOPWORDS = frozenset(
     such than that the their theirs them then there these they this those through to too under until up
     very was we were what when where which while who whom why will with would you your yours s t d ll m
     re ve y isn aren wasn weren don doesn didn won wouldn shouldn couldn hasn haven hadn get got im ive
-    pls please thanks thank hi hello ok okay""".split()
+    pls please thanks thank hi hello ok okay""".split()  # noqa: SIM905
 )
 
 

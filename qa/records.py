@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
 QUESTION_MAX_CHARS = 1000
 """Longest question accepted, after trimming (part of the API contract)."""
 TOP_K_MAX = 10

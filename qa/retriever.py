@@ -109,7 +109,7 @@ class Retriever:
     def search_many(self, questions: Sequence[str], limit: int) -> list[list[Hit]]:
         prepared = [self.prepare(q) for q in questions]
         queries = self._embedder.encode(prepared)
-        return [self._rank(query, text, limit) for query, text in zip(queries, prepared)]
+        return [self._rank(query, text, limit) for query, text in zip(queries, prepared, strict=True)]
 
     def candidates(self, query: np.ndarray, coverage: np.ndarray, limit: int) -> list[int]:
         depth = min(self.build.vectors.ntotal, max(64, limit * 16))

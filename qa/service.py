@@ -19,8 +19,9 @@ from qa.errors import InvalidQuestionError
 from qa.index import Manifest, build_index, load_index, save_index
 from qa.loaders import fingerprint, load_corpus
 from qa.query import Synonyms
-from qa.records import QUESTION_MAX_CHARS, TOP_K_MAX, Answer, AskResult, Citation, IndexInfo, RedFlag, Suggestion
+from qa.records import QUESTION_MAX_CHARS, TOP_K_MAX, Answer, AskResult, Citation, IndexInfo, Suggestion
 from qa.retriever import Hit, Retriever, Scoring
+from qa.safety import RedFlagDetector
 
 SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms.toml"
 SUGGESTIONS = 3
@@ -76,8 +77,9 @@ def _index_info(retriever: Retriever) -> IndexInfo:
 
 
 class QAService:
-    def __init__(self, retriever: Retriever) -> None:
+    def __init__(self, retriever: Retriever, detector: RedFlagDetector) -> None:
         self._retriever = retriever
+        self._detector = detector
         self._lock = threading.Lock()
 
     @property
@@ -105,7 +107,8 @@ class QAService:
             question=text,
             abstained=not confident,
             answers=[_answer(hit, scoring) for hit in confident],
-            red_flag=RedFlag(),
+            # Read from the user's own words, whatever retrieval found (also when it abstains).
+            red_flag=self._detector.check(text),
             index=_index_info(retriever),
             suggestions=suggestions,
         )
@@ -120,4 +123,4 @@ def open_retriever(settings: Settings, embedder: Embedder) -> Retriever:
 def open_service(settings: Settings, embedder: Embedder | None = None) -> QAService:
     """Load the model and the current index build; raises a `QAError` a user can act on."""
     embedder = embedder or SentenceTransformerEmbedder(settings.model)
-    return QAService(open_retriever(settings, embedder))
+    return QAService(open_retriever(settings, embedder), RedFlagDetector(known_words=embedder.vocabulary()))

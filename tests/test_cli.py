@@ -23,7 +23,8 @@ def test_index_prints_count_and_time(tmp_path: Path) -> None:
 
 
 def test_ask_human_output_has_verbatim_text_and_citation(service: QAService, settings: Settings) -> None:
-    result = runner.invoke(app, ["ask", "my baby's face twitches, is that normal?", "--index-dir", str(settings.index_dir)])
+    question = "my baby's face twitches, is that normal?"
+    result = runner.invoke(app, ["ask", question, "--index-dir", str(settings.index_dir)])
     assert result.exit_code == 0, result.output
     assert "Thanks! A: It is completely normal for newborns" in result.output
     assert "Source: infant_seizures_faq.txt, lines 5-5" in result.output
@@ -34,7 +35,7 @@ def test_ask_json_matches_the_api_body(service: QAService, settings: Settings) -
         app, ["ask", "how long do spasms last", "--json", "--top-k", "1", "--index-dir", str(settings.index_dir)]
     )
     assert result.exit_code == 0, result.output
-    body = json.loads(result.output)
+    body = json.loads(result.stdout)
     assert body == service.ask("how long do spasms last", 1).model_dump(mode="json")
 
 
@@ -58,3 +59,13 @@ def test_user_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     empty = runner.invoke(app, ["ask", "   ", "--index-dir", str(tmp_path)])
     assert empty.exit_code == 1
     assert "question is empty" in empty.output
+
+
+def test_ask_shows_the_emergency_banner_first(service: QAService, settings: Settings) -> None:
+    from qa.safety import DISCLAIMER, EMERGENCY_BANNER
+
+    question = "my baby isnt breathing and her lips are blue"
+    result = runner.invoke(app, ["ask", question, "--index-dir", str(settings.index_dir)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(EMERGENCY_BANNER)
+    assert DISCLAIMER in result.output

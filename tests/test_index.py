@@ -28,7 +28,8 @@ def test_build_save_load_round_trip(tmp_path: Path, embedder) -> None:
     assert manifest.corpus_fingerprint == fingerprint([SEED_CORPUS])
     assert manifest.built_at
     loaded = load_index(tmp_path, embedder)
-    assert [e.id for e in loaded.entries][:2] == ["is-baby-face-twitching-normal", "do-babies-with-infantile-spasms-smile"]
+    first_two = [e.id for e in loaded.entries][:2]
+    assert first_two == ["is-baby-face-twitching-normal", "do-babies-with-infantile-spasms-smile"]
     assert loaded.vectors.ntotal == 25
     vectors = loaded.vectors.reconstruct_n(0, loaded.vectors.ntotal)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
@@ -54,7 +55,7 @@ def test_format_mismatch_is_a_clear_error(tmp_path: Path) -> None:
     raw = json.loads(manifest_file.read_text())
     raw["format_version"] = FORMAT_VERSION + 1
     manifest_file.write_text(json.dumps(raw))
-    with pytest.raises(IndexMismatchError, match="format version.*run `qa index`"):
+    with pytest.raises(IndexMismatchError, match=r"format version.*run `qa index`"):
         load_index(tmp_path, HashingEmbedder())
 
 

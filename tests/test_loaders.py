@@ -98,8 +98,11 @@ def test_ids_do_not_depend_on_other_entries(tmp_path: Path, seed: list) -> None:
         ("bad.jsonl", '{"question": "Q?", "answer": "A."}\n{"question": "Q2?"\n', "bad.jsonl:2: not valid JSON"),
         ("bad.jsonl", '{"question": "Q?"}\n', "bad.jsonl:1: field 'answer': Field required"),
         ("bad.jsonl", '{"question": "  ", "answer": "A"}\n', "bad.jsonl:1: field 'question'"),
-        ("bad.jsonl", '{"id": "x", "question": "Q?", "answer": "A"}\n{"id": "x", "question": "R?", "answer": "B"}\n',
-         "bad.jsonl:2: duplicate entry id 'x'"),
+        (
+            "bad.jsonl",
+            '{"id": "x", "question": "Q?", "answer": "A"}\n{"id": "x", "question": "R?", "answer": "B"}\n',
+            "bad.jsonl:2: duplicate entry id 'x'",
+        ),
     ],
 )
 def test_malformed_input_names_file_and_line(tmp_path: Path, name: str, content: str, message: str) -> None:
@@ -110,10 +113,10 @@ def test_malformed_input_names_file_and_line(tmp_path: Path, name: str, content:
 
 def test_unreadable_and_unsupported_files(tmp_path: Path) -> None:
     (tmp_path / "latin1.txt").write_bytes("Caf\xe9?\n\nYes.\n".encode("latin-1"))
-    with pytest.raises(CorpusError, match="latin1.txt: not UTF-8"):
+    with pytest.raises(CorpusError, match=r"latin1\.txt: not UTF-8"):
         load_corpus([tmp_path / "latin1.txt"])
     (tmp_path / "x.pdf").write_text("x")
-    with pytest.raises(CorpusError, match="unsupported corpus format '.pdf'"):
+    with pytest.raises(CorpusError, match=r"unsupported corpus format '\.pdf'"):
         load_corpus([tmp_path / "x.pdf"])
     with pytest.raises(CorpusError, match="no such file or folder"):
         load_corpus([tmp_path / "missing"])

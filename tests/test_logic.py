@@ -55,7 +55,7 @@ def test_lexical_coverage_weights_rare_words() -> None:
     index = LexicalIndex(["babies hiccups colic", "babies fever seizure", "babies sleep"])
     coverage = index.coverage("are my baby's hiccups normal")
     assert coverage.argmax() == 0
-    assert 0.0 <= coverage.min() and coverage.max() <= 1.0
+    assert coverage.min() >= 0.0 and coverage.max() <= 1.0
     assert index.coverage("the and of").sum() == 0.0
     assert terms("Hiccupping babies") == ["hiccup", "babi"]
 
@@ -70,7 +70,7 @@ def test_retriever_ranks_distinct_entries_and_cites_matched_question() -> None:
     build = build_index(entries, embedder, "fp")
     retriever = Retriever.create(build, embedder, Scoring(), frozenset(), Synonyms({}))
     hits = retriever.search("where does blue sky come from", limit=3)
-    assert [h.entry.id for h in hits][0] == "e1"
+    assert hits[0].entry.id == "e1"
     assert hits[0].matched_question == "Where does blue sky come from?"
     assert len({h.entry.id for h in hits}) == 3
     assert [h.similarity for h in hits] == sorted((h.similarity for h in hits), reverse=True)

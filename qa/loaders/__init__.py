@@ -30,7 +30,7 @@ LOADERS: dict[str, Loader] = {
 class CorpusFile:
     """A corpus file and the name it is cited by (relative to the folder given)."""
 
-    __slots__ = ("path", "name")
+    __slots__ = ("name", "path")
 
     def __init__(self, path: Path, name: str) -> None:
         self.path = path

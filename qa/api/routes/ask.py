@@ -23,7 +23,9 @@ class AskRequest(BaseModel):
         if not value:
             raise ValueError("question is empty; send a question of 1 to 1000 characters")
         if len(value) > QUESTION_MAX:
-            raise ValueError(f"question is {len(value)} characters after trimming; shorten it to {QUESTION_MAX} or fewer")
+            raise ValueError(
+                f"question is {len(value)} characters after trimming; shorten it to {QUESTION_MAX} or fewer"
+            )
         return value
 
 

@@ -1,0 +1,70 @@
+"""Fever in a young baby: a numeric check, because "6 wk old 38.2" has no words to match.
+
+Ages ("6 week old", "at 3 weeks", "newborn") and temperatures ("38.2", "100.4 f", "temp of 38")
+are read from the normalised message; Fahrenheit is converted. A number near words about the
+weather, the room or the bath is not the baby's temperature. Thresholds come from the rules file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from qa.safety.rules import FeverCheck
+
+_AGE = re.compile(
+    r"\b(\d+(?:\.\d+)?) ?(days?|d|weeks?|wks?|wk|w|months?|mos?|mths?)\b(?= ?old| ?o\b)"
+    r"|\b(?:at|aged?|is|hes|shes|only|just|baby) (\d+(?:\.\d+)?) ?(days?|weeks?|wks?|months?|mos?|mths?)\b"
+)
+_DAYS = {"d": 1, "day": 1, "days": 1, "w": 7, "wk": 7, "wks": 7, "week": 7, "weeks": 7}
+_NEWBORN = re.compile(r"\b(?:newborn|new born|neonate|newly born)\b")
+_TEMPERATURE = re.compile(
+    r"\b(\d{2,3}(?:\.\d+)?)(?! ?(?:days?|weeks?|wks?|months?|mos?|minutes|hours?|years?|lbs?|kg|ml|oz|g)\b)"
+    r"( degrees)? ?([cf])?\b"
+)
+_TEMPERATURE_CONTEXT = re.compile(
+    r"\b(?:temperature|fever\w*|degrees|thermometer|rectal\w*|armpit|under (?:the|her|his) arm|reading)\b"
+)
+_SURROUNDINGS = re.compile(
+    r"\b(?:outside|weather|here in|heat ?wave|room|house|nursery|bath|water|car|sun|summer|forecast|degrees out)\b"
+)
+_FEVER_WORD = re.compile(
+    r"\b(?:fever\w*|febrile|high temperature|a temperature|temperature of"
+    r"|(?:feels?|feeling|is|so|really|very) hot|burning up|hot to (?:the )?touch)\b"
+)
+
+
+
+def _age_days(text: str) -> list[float]:
+    ages = [0.0] if _NEWBORN.search(text) else []
+    for match in _AGE.finditer(text):
+        number, unit = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+        ages.append(float(number) * _DAYS.get(unit, 30.4))
+    return ages
+
+
+def _temperatures_c(text: str) -> list[float]:
+    found = []
+    context = bool(_TEMPERATURE_CONTEXT.search(text))
+    for match in _TEMPERATURE.finditer(text):
+        if _SURROUNDINGS.search(text[max(0, match.start() - 40) : match.end() + 40]):
+            continue  # the weather, the room or the bath, not the baby
+        value, unit = float(match.group(1)), match.group(3)
+        if not (context or unit or match.group(2) or "." in match.group(1)):
+            continue
+        if unit == "f" or (unit is None and 93 <= value <= 110):
+            value = (value - 32) * 5 / 9
+        if 30 <= value <= 45:
+            found.append(value)
+    return found
+
+
+def young_infant_fever(text: str, check: FeverCheck, is_negated: Callable[[str, re.Match[str]], bool]) -> bool:
+    """Under `max_age_days` old with a high or low temperature, or a fever word and no number."""
+    ages = _age_days(text)
+    if not ages or min(ages) >= check.max_age_days:
+        return False
+    temperatures = _temperatures_c(text)
+    if temperatures:
+        return any(t >= check.fever_c or t < check.low_c for t in temperatures)
+    return any(not is_negated(text, m) for m in _FEVER_WORD.finditer(text))

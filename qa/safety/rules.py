@@ -1,0 +1,114 @@
+"""The red-flag rules file: loaded, validated and compiled once.
+
+The rules are data (`qa/data/redflags.toml`) so that a clinician can review
+them without reading code. Loading fails loudly on an unknown source, tier or
+macro, or a broken pattern, because a silently dropped rule is a missed
+emergency.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+RULES_FILE = Path(__file__).resolve().parent.parent / "data" / "redflags.toml"
+TIERS = ("emergency", "urgent")
+_MACRO = re.compile(r"\{([A-Z]+)\}")
+
+
+@dataclass(frozen=True)
+class Rule:
+    concept: str
+    tier: str
+    sources: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    unless: tuple[re.Pattern[str], ...]
+    """A match overlapping one of these is another sense of the words ("floppy hat")."""
+    clears: tuple[re.Pattern[str], ...]
+    """A sentence matching one of these rules the sign out ("the rash faded under the glass")."""
+
+
+@dataclass(frozen=True)
+class FeverCheck:
+    concept: str
+    tier: str
+    sources: tuple[str, ...]
+    max_age_days: float
+    fever_c: float
+    low_c: float
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    rules: tuple[Rule, ...]
+    fever: FeverCheck
+    sources: dict[str, str]
+    spelling: dict[str, str]
+    lexicon: frozenset[str]
+
+
+def _expand(pattern: str, macros: dict[str, str], depth: int = 0) -> str:
+    if depth > 3:
+        raise ValueError(f"macros nest too deeply in {pattern!r}")
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in macros:
+            raise ValueError(f"unknown macro {{{name}}} in {pattern!r}")
+        return _expand(macros[name], macros, depth + 1)
+
+    return _MACRO.sub(replace, pattern)
+
+
+def _compile(patterns: list[str], macros: dict[str, str], concept: str) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(_expand(pattern, macros)))
+        except re.error as exc:
+            raise ValueError(f"rule {concept!r}: bad pattern {pattern!r}: {exc}") from exc
+    return tuple(compiled)
+
+
+def load_rules(path: Path = RULES_FILE) -> RuleBook:
+    with path.open("rb") as handle:
+        raw = tomllib.load(handle)
+    sources: dict[str, str] = raw["sources"]
+    macros: dict[str, str] = raw.get("macros", {})
+    rules = []
+    for item in raw["rule"]:
+        concept = item["concept"]
+        if item["tier"] not in TIERS:
+            raise ValueError(f"rule {concept!r}: tier must be one of {TIERS}")
+        missing = [s for s in item["sources"] if s not in sources]
+        if not item["sources"] or missing:
+            raise ValueError(f"rule {concept!r}: every rule needs known sources (unknown: {missing})")
+        rules.append(
+            Rule(
+                concept=concept,
+                tier=item["tier"],
+                sources=tuple(item["sources"]),
+                patterns=_compile(item["patterns"], macros, concept),
+                unless=_compile(item.get("unless", []), macros, concept),
+                clears=_compile(item.get("clears", []), macros, concept),
+            )
+        )
+    fever = raw["fever_check"]
+    if not fever["sources"] or any(source not in sources for source in fever["sources"]):
+        raise ValueError("fever_check: needs known sources")
+    return RuleBook(
+        rules=tuple(rules),
+        fever=FeverCheck(
+            concept=fever["concept"],
+            tier=fever["tier"],
+            sources=tuple(fever["sources"]),
+            max_age_days=float(fever["max_age_days"]),
+            fever_c=float(fever["fever_c"]),
+            low_c=float(fever["low_c"]),
+        ),
+        sources=sources,
+        spelling=dict(raw.get("spelling", {})),
+        lexicon=frozenset(raw.get("lexicon", {}).get("words", [])),
+    )

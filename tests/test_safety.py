@@ -1,0 +1,134 @@
+"""The red-flag detector: shared examples, our own phrasings, rules-file integrity, and the API."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from qa.embedder import SentenceTransformerEmbedder
+from qa.safety import EMERGENCY_BANNER, URGENT_NOTICE, RedFlagDetector, load_rules
+from qa.safety.rules import RULES_FILE
+from qa.safety.text import canonical, sentences
+from tests.conftest import DATA, read_jsonl
+
+REFERENCE = json.loads((DATA / "redflag_reference.json").read_text())
+TIER = {"EMERGENCY": "emergency", "EMERGENCY_OR_IMMEDIATE": "emergency"}
+
+
+def _cases() -> list[tuple[str, str | None]]:
+    cases: list[tuple[str, str | None]] = []
+    for concept in REFERENCE["concepts"]:
+        cases += [(text, TIER.get(concept["tier"], "urgent")) for text in concept["phrasings"]]
+    cases += [(text, None) for group in REFERENCE["benign"].values() for text in group]
+    cases += [(text, "any") for text in REFERENCE["ambiguous_recommend_fire"]]
+    for name in ("redflag_dev.jsonl", "redflag_heldout.jsonl", "redflag_heldout2.jsonl"):
+        if (DATA / name).exists():
+            cases += [(str(item["text"]), item["tier"]) for item in read_jsonl(name)]  # type: ignore[misc]
+    return cases
+
+
+CASES = _cases()
+
+
+@pytest.fixture(scope="module")
+def detector(embedder: SentenceTransformerEmbedder) -> RedFlagDetector:
+    return RedFlagDetector(known_words=embedder.vocabulary())
+
+
+def test_we_wrote_enough_phrasings_of_our_own() -> None:
+    own = [item for name in ("redflag_dev.jsonl", "redflag_heldout.jsonl") for item in read_jsonl(name)]
+    assert sum(item["tier"] is not None for item in own) >= 100
+    assert sum(item["tier"] is None for item in own) >= 50
+
+
+@pytest.mark.parametrize(("text", "tier"), CASES, ids=[text[:50] for text, _ in CASES])
+def test_phrasing(detector: RedFlagDetector, text: str, tier: str | None) -> None:
+    result = detector.check(text)
+    if tier is None:
+        assert not result.triggered, f"false alarm: {result.terms}"
+        assert result.banner is None and result.tier is None and result.terms == []
+    elif tier == "any":
+        assert result.triggered
+    elif tier == "emergency":
+        assert result.tier == "emergency", f"missed emergency ({result.terms})"
+        assert result.banner == EMERGENCY_BANNER
+    else:
+        assert result.triggered, "missed urgent sign"
+        if result.tier == "urgent":
+            assert result.banner == URGENT_NOTICE
+
+
+def test_emergency_outranks_urgent_and_names_every_concept(detector: RedFlagDetector) -> None:
+    result = detector.check("he stopped smiling last week and now he's not breathing")
+    assert result.tier == "emergency"
+    assert set(result.terms) >= {"not_breathing"}
+    urgent = detector.check("clusters of jerks every morning")
+    assert (urgent.tier, urgent.terms, urgent.banner) == ("urgent", ["infantile_spasms_suspected"], URGENT_NOTICE)
+
+
+def test_every_rule_names_a_known_source() -> None:
+    book = load_rules()
+    assert len(book.rules) >= 15
+    for rule in book.rules:
+        assert rule.sources and all(source in book.sources for source in rule.sources)
+        assert rule.tier in {"emergency", "urgent"}
+    assert book.fever.sources
+
+
+def test_rules_file_errors_are_loud(tmp_path: Path) -> None:
+    broken = tmp_path / "rules.toml"
+    text = RULES_FILE.read_text()
+    broken.write_text(text.replace('sources = ["CDC", "EF", "HT_FEBRILE"]', 'sources = ["NOWHERE"]', 1))
+    with pytest.raises(ValueError, match="known sources"):
+        load_rules(broken)
+    broken.write_text(text.replace("{SEIZ}", "{NOPE}", 1))
+    with pytest.raises(ValueError, match="unknown macro"):
+        load_rules(broken)
+
+
+def test_banners_are_fixed_texts_with_the_essentials() -> None:
+    for number in ("911", "999", "112"):
+        assert number in EMERGENCY_BANNER
+    assert "5 minutes" in EMERGENCY_BANNER
+    assert "cannot assess" in EMERGENCY_BANNER
+    assert "today" in URGENT_NOTICE
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("He ISN’T breathing!!", "he isnt breathing!!"),
+        ("fitting for ten mins", "fitting for 10 mins"),
+        ("temp 38 point 2", "temp 38.2"),
+        ("half an hour", "30 minutes"),
+        ("100.4F", "100.4 f"),
+    ],
+)
+def test_canonical_text(raw: str, expected: str) -> None:
+    assert canonical(raw) == expected
+
+
+def test_sentences_keep_decimals() -> None:
+    assert sentences("temp is 38.5. she is floppy") == ["temp is 38.5", "she is floppy"]
+
+
+def test_api_red_flag_returns_banner_and_still_answers(client: httpx.Client) -> None:
+    question = "my baby is having a seizure that has lasted 6 minutes, what do seizures look like"
+    body = client.post("/api/ask", json={"question": question}).json()
+    assert body["red_flag"]["triggered"] is True
+    assert body["red_flag"]["tier"] == "emergency"
+    assert "seizure_5min_plus_or_ongoing" in body["red_flag"]["terms"]
+    assert body["red_flag"]["banner"] == EMERGENCY_BANNER
+    assert body["answers"], "the banner comes on top of the answers, not instead of them"
+
+
+def test_api_banner_also_when_retrieval_abstains(client: httpx.Client) -> None:
+    body = client.post("/api/ask", json={"question": "my baby isnt breathing and her lips are blue"}).json()
+    assert body["red_flag"]["tier"] == "emergency"
+    assert re.search(r"not_breathing", " ".join(body["red_flag"]["terms"]))
+    calm = client.post("/api/ask", json={"question": "what do febrile seizures look like?"}).json()
+    assert calm["red_flag"] == {"triggered": False, "tier": None, "terms": [], "banner": None}
