@@ -85,8 +85,8 @@ class SentenceTransformerEmbedder:
         from transformers.utils import logging as transformers_logging
 
         # Progress bars on stderr would garble `qa ask --json` output piped to other tools.
-        transformers_logging.disable_progress_bar()
-        transformers_logging.set_verbosity_error()
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
         try:
             self._model = SentenceTransformer(source.location, device="cpu")

@@ -92,8 +92,8 @@ def test_ids_do_not_depend_on_other_entries(tmp_path: Path, seed: list) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("bad.txt", "Some answer with no question.\n\nWhy?\n\nBecause.\n", "bad.txt:1: answer text before any question"),
-        ("bad.txt", "Why?\n\nBecause.\n\nAnd the last one?\n", "bad.txt:5: question 'And the last one?' has no answer"),
+        ("bad.txt", "Some answer, no question.\n\nWhy?\n\nBecause.\n", "bad.txt:1: answer text before any question"),
+        ("bad.txt", "Why?\n\nBecause.\n\nAnd the last one?\n", "bad.txt:5: question 'And the last one?' has no"),
         ("bad.txt", "\n\n", "bad.txt: no entries found"),
         ("bad.jsonl", '{"question": "Q?", "answer": "A."}\n{"question": "Q2?"\n', "bad.jsonl:2: not valid JSON"),
         ("bad.jsonl", '{"question": "Q?"}\n', "bad.jsonl:1: field 'answer': Field required"),

@@ -37,7 +37,9 @@ _PAST = re.compile(
 )
 _PRESENT = re.compile(
     r"\b(?:right now|currently|at the moment|again|still|today|tonight|this morning|just now|anymore|any more|lately"
-    r"|(?:and|but) now|now (?:he|she|they|hes|shes|its|theyre)\b(?! (?:is |s )?(?:\d|well|fine|ok|okay|thriving|healthy|good|great|better)))"
+    r"|(?:and|but) now"
+    r"|now (?:he|she|they|hes|shes|its|theyre)\b"
+    r"(?! (?:is |s )?(?:\d|well|fine|ok|okay|thriving|healthy|good|great|better)))"
 )
 _JUST_ASKING = re.compile(
     r"\b(?:just (?:want|wanted|wanting) to know|for (?:the )?future|just in case|in case|just curious|out of curiosity"

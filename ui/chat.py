@@ -1,0 +1,213 @@
+"""The chat page: a Gradio Blocks that only talks to `QAService.ask` and the feedback store.
+
+Layout, top to bottom: title, the emergency banner and the urgent notice (hidden until a message
+needs them), the conversation, the question box, the disclaimer. Bubbles are HTML built by
+`ui.render` from escaped text, so neither users nor the corpus can inject markup.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import gradio as gr
+
+from qa.config import Settings
+from qa.errors import QAError
+from qa.records import QUESTION_MAX_CHARS, AskResult
+from qa.safety import DISCLAIMER, EMERGENCY_BANNER, URGENT_NOTICE
+from ui import render
+from ui.assets import BRIDGE_JS, CSS, NOTICE_JS
+from ui.feedback import FeedbackStore
+
+EXAMPLES: tuple[str, ...] = (
+    "My baby's face twitches, is that normal?",
+    "What do infantile spasms look like?",
+    "What does a febrile seizure look like?",
+    "How can I tell if my baby is having a seizure?",
+)
+"""Shown on the empty chat; written the way parents ask, answered by the seed corpus."""
+
+PLACEHOLDER = (
+    "**Ask about twitching, spasms or seizures in babies, in your own words.**\n\n"
+    "Answers are quoted word for word from curated sources, with where they come from."
+)
+
+
+class AskService(Protocol):
+    """All the chat needs from the engine (`qa.service.QAService` is one): never the index itself."""
+
+    def ask(self, question: str, top_k: int = 3) -> AskResult: ...
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What one bot bubble showed: the facts a thumbs up/down is about."""
+
+    reply_id: str
+    question: str
+    answer_ids: list[str]
+    abstained: bool
+    index_version: str
+
+
+@dataclass
+class Conversation:
+    """Per-browser-session state, kept on the server (the client never sends it back)."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    replies: dict[int, Reply] = field(default_factory=dict)
+    """Bot replies by their index in `messages` (the index a like event reports)."""
+
+
+def _message(role: str, html: str) -> dict[str, Any]:
+    # A typed text dict, not a bare str: Gradio runs `inspect.cleandoc` on bare strings.
+    return {"role": role, "content": {"type": "text", "text": html}}
+
+
+def _notices(result: AskResult) -> tuple[Any, Any]:
+    """Updates for (emergency banner, urgent notice): at most one shows, both hide when benign."""
+    flag = result.red_flag
+    if flag.tier == "emergency":
+        banner = render.notice(flag.banner or EMERGENCY_BANNER, role="alert", kind="emergency")
+        return gr.update(visible=True, value=banner), gr.update(visible=False)
+    if flag.tier == "urgent":
+        banner = render.notice(flag.banner or URGENT_NOTICE, role="status", kind="urgent")
+        return gr.update(visible=False), gr.update(visible=True, value=banner)
+    return gr.update(visible=False), gr.update(visible=False)
+
+
+class ChatHandlers:
+    """The event handlers, bound to one service and one (optional) feedback store."""
+
+    def __init__(self, service: AskService, store: FeedbackStore | None) -> None:
+        self.service = service
+        self.store = store
+
+    def _answer(self, question: str, convo: Conversation) -> tuple[tuple[Any, ...], bool]:
+        """(conversation, chatbot, emergency banner, urgent notice) updates, and whether it worked."""
+        try:
+            result = self.service.ask(question)
+        except QAError as exc:  # empty or too long: say what to fix (never a traceback)
+            gr.Warning(str(exc))
+            return (convo, gr.update(), gr.update(), gr.update()), False
+        convo.messages.append(_message("user", render.user_message(result.question)))
+        convo.messages.append(_message("assistant", render.reply(result)))
+        convo.replies[len(convo.messages) - 1] = Reply(
+            reply_id=uuid.uuid4().hex,
+            question=result.question,
+            answer_ids=[answer.id for answer in result.answers],
+            abstained=result.abstained,
+            index_version=result.index.version,
+        )
+        emergency, urgent = _notices(result)
+        return (convo, convo.messages, emergency, urgent), True
+
+    def submit(self, question: str, convo: Conversation) -> tuple[Any, ...]:
+        """Typed question; the box is emptied on success and kept for fixing on error."""
+        updates, ok = self._answer(question, convo)
+        return (*updates, "" if ok else gr.update())
+
+    def ask_example(self, convo: Conversation, event: gr.SelectData) -> tuple[Any, ...]:
+        value = event.value if isinstance(event.value, dict) else {}
+        return self._answer(str(value.get("text", "")), convo)[0]
+
+    def ask_clicked(self, convo: Conversation, event: gr.EventData) -> tuple[Any, ...]:
+        """A related or suggested question was clicked inside a bubble (see assets.BRIDGE_JS)."""
+        try:
+            question = str(event.question)
+        except (AttributeError, TypeError):
+            question = ""
+        return self._answer(question, convo)[0]
+
+    def clear(self) -> tuple[Any, ...]:
+        """The chat's bin icon: start a new conversation and take the notices down with it."""
+        return Conversation(), gr.update(visible=False), gr.update(visible=False)
+
+    def rate(self, convo: Conversation, event: gr.LikeData) -> None:
+        if self.store is None or not isinstance(event.index, int):
+            return
+        reply = convo.replies.get(event.index)
+        if reply is None:
+            return
+        if event.liked is True or event.liked is False:
+            self.store.rate(
+                reply.reply_id,
+                question=reply.question,
+                answer_ids=reply.answer_ids,
+                abstained=reply.abstained,
+                rating="up" if event.liked else "down",
+                index_version=reply.index_version,
+            )
+        else:  # "" when the user clicks the selected thumb again
+            self.store.withdraw(reply.reply_id)
+
+
+def build_chat(service: AskService, settings: Settings, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
+    """The chat page. Mount it with `mount_options()` (theme, CSS and page settings live there)."""
+    handlers = ChatHandlers(service, FeedbackStore(settings.feedback_db) if settings.feedback_enabled else None)
+    page: gr.Blocks = gr.Blocks(title="Infant seizures Q&A", analytics_enabled=False)
+    with page:
+        gr.Markdown(
+            "# Infant seizures Q&A\nAnswers from curated sources about twitching, spasms and seizures in babies.",
+            elem_id="qa-title",
+        )
+        emergency = gr.HTML(visible=False, elem_id="qa-emergency", js_on_load=NOTICE_JS)
+        urgent = gr.HTML(visible=False, elem_id="qa-urgent", js_on_load=NOTICE_JS)
+        convo = gr.State(Conversation())
+        chatbot = gr.Chatbot(
+            elem_id="qa-chat",
+            label="Conversation",
+            show_label=False,
+            height="62vh",
+            min_height=320,
+            placeholder=PLACEHOLDER,
+            examples=[{"text": question} for question in examples],
+            feedback_options=("Like", "Dislike") if settings.feedback_enabled else None,
+            latex_delimiters=[],
+            buttons=[],
+            layout="bubble",
+            sanitize_html=True,
+        )
+        question = gr.Textbox(
+            elem_id="qa-question",
+            show_label=False,
+            label="Your question",
+            placeholder="Type your question, e.g. my baby jerks when falling asleep",
+            max_length=QUESTION_MAX_CHARS,
+            lines=1,
+            max_lines=4,
+            submit_btn="Ask",
+            autofocus=True,
+        )
+        gr.Markdown(render.text(DISCLAIMER), elem_id="qa-disclaimer")
+        bridge = gr.HTML(visible="hidden", elem_id="qa-bridge", js_on_load=BRIDGE_JS)
+
+        outputs = [convo, chatbot, emergency, urgent]
+        question.submit(handlers.submit, [question, convo], [*outputs, question])
+        chatbot.example_select(handlers.ask_example, [convo], outputs)
+        bridge.click(handlers.ask_clicked, [convo], outputs)
+        chatbot.clear(handlers.clear, None, [convo, emergency, urgent])
+        if handlers.store is not None:
+            # "multiple": a quick change of mind must not be dropped while the previous click is in flight;
+            # the default concurrency limit of 1 keeps the clicks in order.
+            chatbot.like(handlers.rate, [convo], None, trigger_mode="multiple")
+    return page
+
+
+def mount_options() -> dict[str, Any]:
+    """Keyword arguments for `gr.mount_gradio_app` (in Gradio 6 theme and CSS go there, not to Blocks)."""
+    return {
+        "theme": gr.themes.Default(
+            primary_hue="teal",
+            secondary_hue="teal",
+            # Bundled font files only (no Google Fonts); 700 because the packaged 600 file lacks glyphs.
+            font=(gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "system-ui", "sans-serif"),
+        ),
+        "css": CSS,
+        "footer_links": [],  # the product's API lives at /docs, not Gradio's
+        "run_history": False,  # never keep parents' questions in the browser
+        "show_error": False,  # unexpected errors show a generic message, not internals
+    }
