@@ -153,12 +153,15 @@ def wait_for_row(db: Path, question: str, rating: str | None) -> Any:
     row = None
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if db.exists():
-            with sqlite3.connect(db) as connection:
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
                 row = connection.execute(
                     "SELECT question, answer_ids, abstained, rating, timestamp FROM feedback WHERE question = ?",
                     (question,),
                 ).fetchone()
+        except sqlite3.OperationalError:  # not created yet, or created but its table not yet written
+            row = None
+        else:
             if (row[3] if row else None) == rating:
                 return row
         time.sleep(0.1)
