@@ -11,20 +11,17 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "0.5")
 
 import json
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from qa.config import PROJECT_ROOT, Settings
 from qa.embedder import SentenceTransformerEmbedder
 from qa.service import QAService, build, open_service
+from tests.harness import LiveServer, serve
 
 _LOCAL = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "", None}
 
@@ -60,33 +57,6 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def service(settings: Settings, embedder: SentenceTransformerEmbedder) -> QAService:
     build(settings.corpus, settings.index_dir, embedder)
     return open_service(settings, embedder)
-
-
-class LiveServer:
-    def __init__(self, app: object) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))  # type: ignore[arg-type]
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 30
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("test server did not start")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-
-
-def serve(app: object) -> Iterator[LiveServer]:
-    server = LiveServer(app)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -23,20 +23,9 @@ from qa.config import Settings
 from qa.records import AskResult, Citation, RedFlag
 from qa.safety import DISCLAIMER
 from qa.service import QAService
-from tests.conftest import LiveServer, serve
+from tests.harness import CHROMIUM, CHROMIUM_ARGS, LiveServer, serve
 from ui import render
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
 TIMEOUT = 20_000  # ms; a round trip takes well under a second, the first page load a few
 TWITCH = "my baby's face twitches, is that normal?"
 EMERGENCY = "my baby isnt breathing and her lips are blue"
@@ -64,7 +53,7 @@ def chat_server(service: QAService, chat_settings: Settings) -> Iterator[LiveSer
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
