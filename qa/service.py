@@ -123,4 +123,7 @@ def open_retriever(settings: Settings, embedder: Embedder) -> Retriever:
 def open_service(settings: Settings, embedder: Embedder | None = None) -> QAService:
     """Load the model and the current index build; raises a `QAError` a user can act on."""
     embedder = embedder or SentenceTransformerEmbedder(settings.model)
-    return QAService(open_retriever(settings, embedder), RedFlagDetector(known_words=embedder.vocabulary()))
+    detector = RedFlagDetector(
+        known_words=embedder.vocabulary(), embedder=embedder, cache_dir=settings.index_dir / "cache"
+    )
+    return QAService(open_retriever(settings, embedder), detector)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
 from qa.embedder import SentenceTransformerEmbedder
@@ -25,7 +26,7 @@ def _cases() -> list[tuple[str, str | None]]:
         cases += [(text, TIER.get(concept["tier"], "urgent")) for text in concept["phrasings"]]
     cases += [(text, None) for group in REFERENCE["benign"].values() for text in group]
     cases += [(text, "any") for text in REFERENCE["ambiguous_recommend_fire"]]
-    for name in ("redflag_dev.jsonl", "redflag_heldout.jsonl", "redflag_heldout2.jsonl"):
+    for name in sorted(p.name for p in DATA.glob("redflag_*.jsonl")):
         if (DATA / name).exists():
             cases += [(str(item["text"]), item["tier"]) for item in read_jsonl(name)]  # type: ignore[misc]
     return cases
@@ -36,11 +37,18 @@ CASES = _cases()
 
 @pytest.fixture(scope="module")
 def detector(embedder: SentenceTransformerEmbedder) -> RedFlagDetector:
+    """The reviewed rules alone: every phrasing must be caught (or left alone) by a rule."""
     return RedFlagDetector(known_words=embedder.vocabulary())
 
 
+@pytest.fixture(scope="module")
+def full_detector(embedder: SentenceTransformerEmbedder) -> RedFlagDetector:
+    """Rules plus the example bank's second opinion, as the service runs it."""
+    return RedFlagDetector(known_words=embedder.vocabulary(), embedder=embedder)
+
+
 def test_we_wrote_enough_phrasings_of_our_own() -> None:
-    own = [item for name in ("redflag_dev.jsonl", "redflag_heldout.jsonl") for item in read_jsonl(name)]
+    own = [item for path in DATA.glob("redflag_*.jsonl") for item in read_jsonl(path.name)]
     assert sum(item["tier"] is not None for item in own) >= 100
     assert sum(item["tier"] is None for item in own) >= 50
 
@@ -60,6 +68,40 @@ def test_phrasing(detector: RedFlagDetector, text: str, tier: str | None) -> Non
         assert result.triggered, "missed urgent sign"
         if result.tier == "urgent":
             assert result.banner == URGENT_NOTICE
+
+
+def test_second_opinion_adds_no_false_alarm_and_loses_nothing(full_detector: RedFlagDetector) -> None:
+    for text, tier in CASES:
+        result = full_detector.check(text)
+        if tier is None:
+            assert not result.triggered, f"false alarm from the example bank: {text!r} {result.terms}"
+        elif tier == "emergency":
+            assert result.tier == "emergency", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he's gone all heavy and droopy in my arms like a sack of potatoes and won't look at me",
+        "there's a weird bluey tinge round her mouth since she finished crying",
+        "shes breathing funny like shes sucking through a straw and her belly goes in and out hard",
+    ],
+)
+def test_second_opinion_catches_wording_no_rule_has(
+    detector: RedFlagDetector, full_detector: RedFlagDetector, text: str
+) -> None:
+    # If a rule learns this wording, pick another one: this test is about the example bank.
+    assert not detector.check(text).triggered
+    result = full_detector.check(text)
+    assert result.tier == "emergency", text
+    book = load_rules()
+    sources = {rule.concept: rule.sources for rule in book.rules}
+    assert all(term in sources or term == book.fever.concept for term in result.terms)
+
+
+def test_second_opinion_respects_questions_and_the_past(full_detector: RedFlagDetector) -> None:
+    assert not full_detector.check("what does it mean when a baby goes floppy?").triggered
+    assert not full_detector.check("she went floppy with a fever last year and has been fine since").triggered
 
 
 def test_emergency_outranks_urgent_and_names_every_concept(detector: RedFlagDetector) -> None:
@@ -132,3 +174,16 @@ def test_api_banner_also_when_retrieval_abstains(client: httpx.Client) -> None:
     assert re.search(r"not_breathing", " ".join(body["red_flag"]["terms"]))
     calm = client.post("/api/ask", json={"question": "what do febrile seizures look like?"}).json()
     assert calm["red_flag"] == {"triggered": False, "tier": None, "terms": [], "banner": None}
+
+
+def test_example_vectors_are_cached_by_model_and_texts(embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:
+    from qa.safety.examples import Example, ExampleMatcher
+
+    examples = [Example("he is not breathing", "emergency", ("not_breathing",)), Example("blue eyes", None, ())]
+    first = ExampleMatcher(embedder, examples, str.lower, cache_dir=tmp_path)
+    cached = list(tmp_path.glob("redflag-examples-*.npy"))
+    assert len(cached) == 1
+    second = ExampleMatcher(embedder, examples, str.lower, cache_dir=tmp_path)
+    assert np.array_equal(first._vectors, second._vectors)
+    ExampleMatcher(embedder, examples[:1], str.lower, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("redflag-examples-*.npy"))) == 2  # other texts, other key

@@ -4,17 +4,22 @@ It reads only the user's message (never the retrieved answer) and errs on the
 side of firing: a false alarm costs little, a miss can cost a life. A rule
 match is set aside only for a clear reason: a negation just before it, an
 `unless` pattern over it, a distant-past event, or a general information
-question with no personal reference.
+question with no personal reference. When no rule fires, the nearest reviewed
+example messages give a second opinion (`qa.safety.examples`), under the same
+past-event and general-question checks.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
+from qa.embedder import Embedder
 from qa.records import RedFlag
 from qa.safety.banners import EMERGENCY_BANNER, URGENT_NOTICE
-from qa.safety.fever import young_infant_fever
+from qa.safety.examples import ExampleMatcher, load_examples
+from qa.safety.fever import fever_ruled_out, young_infant_fever
 from qa.safety.rules import Rule, RuleBook, load_rules
 from qa.safety.text import WordFixer, canonical, sentences
 
@@ -36,7 +41,8 @@ _PAST = re.compile(
     r"|\b(?:yesterday|last night)\b.{0,80}\b(?:was|is|seemed) (?:\w+ )?(?:fine|ok|okay|normal)\b"
 )
 _PRESENT = re.compile(
-    r"\b(?:right now|currently|at the moment|again|still|today|tonight|this morning|just now|anymore|any more|lately"
+    r"\b(?:right now|currently|at the moment|again|still|today|tonight|this morning|just now|anymore|any more"
+    r"|no longer|lately"
     r"|(?:and|but) now"
     r"|now (?:he|she|they|hes|shes|its|theyre)\b"
     r"(?! (?:is |s )?(?:\d|well|fine|ok|okay|thriving|healthy|good|great|better)))"
@@ -103,9 +109,22 @@ def is_information_question(text: str) -> bool:
 
 
 class RedFlagDetector:
-    def __init__(self, book: RuleBook | None = None, known_words: frozenset[str] = frozenset()) -> None:
+    """Rules first; when none fires, the example bank's second opinion (if an embedder is given)."""
+
+    def __init__(
+        self,
+        book: RuleBook | None = None,
+        known_words: frozenset[str] = frozenset(),
+        embedder: Embedder | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
         self.book = book or load_rules()
         self._fix = WordFixer(self.book.spelling, self.book.lexicon, known_words)
+        self._examples: ExampleMatcher | None = None
+        if embedder is not None:
+            self._examples = ExampleMatcher(embedder, load_examples(), self.prepare, cache_dir=cache_dir)
+        self._sources = {rule.concept: rule.sources for rule in self.book.rules}
+        self._sources[self.book.fever.concept] = self.book.fever.sources
 
     def prepare(self, message: str) -> str:
         return self._fix(canonical(message))
@@ -132,6 +151,13 @@ class RedFlagDetector:
         fever = self.book.fever
         if not _distant_past(flat) and young_infant_fever(flat, fever, is_negated=_negated):
             found[fever.concept] = Finding(fever.concept, fever.tier, fever.sources)
+        if not found and self._examples is not None and parts and not _distant_past(flat):
+            opinion = self._examples.opinion(message)
+            if opinion is not None:
+                ruled_out = {fever.concept} if fever_ruled_out(flat, fever) else set()
+                for concept in opinion.concepts:
+                    if concept not in ruled_out:
+                        found[concept] = Finding(concept, opinion.tier, self._sources[concept])
         return list(found.values())
 
     def check(self, message: str) -> RedFlag:

@@ -68,3 +68,9 @@ def young_infant_fever(text: str, check: FeverCheck, is_negated: Callable[[str, 
     if temperatures:
         return any(t >= check.fever_c or t < check.low_c for t in temperatures)
     return any(not is_negated(text, m) for m in _FEVER_WORD.finditer(text))
+
+
+def fever_ruled_out(text: str, check: FeverCheck) -> bool:
+    """An age and only normal temperatures were given: the numbers answer it, not resemblance."""
+    temperatures = _temperatures_c(text)
+    return bool(_age_days(text)) and bool(temperatures) and all(check.low_c <= t < check.fever_c for t in temperatures)
