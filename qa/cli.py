@@ -10,9 +10,11 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from qa.config import Settings, get_settings
 from qa.errors import IndexMismatchError, IndexNotFoundError, QAError
@@ -47,10 +49,21 @@ def user_errors(command: F) -> F:
         try:
             command(*args, **kwargs)
         except QAError as exc:
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(1) from None
+            _fail(str(exc))
+        except OSError as exc:  # a path the user gave cannot be read or written
+            _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+        except ValidationError as exc:  # a QA_* environment variable of the wrong type
+            problem = exc.errors()[0]
+            _fail(f"invalid setting QA_{str(problem['loc'][0]).upper()}: {problem['msg']}")
+        except SettingsError as exc:
+            _fail(f"invalid QA_* setting: {exc} (lists such as QA_CORPUS are JSON, e.g. '[\"corpus\"]')")
 
     return wrapper  # type: ignore[return-value]
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(1)
 
 
 def _settings(corpus: list[Path] | None = None, index_dir: Path | None = None, model: str | None = None) -> Settings:
@@ -67,7 +80,7 @@ def _settings(corpus: list[Path] | None = None, index_dir: Path | None = None, m
 @app.command()
 @user_errors
 def index(corpus: CorpusOpt = None, index_dir: IndexDirOpt = None, model: ModelOpt = None) -> None:
-    """Parse the corpus, embed it and write a new index build (the old one serves until it is done)."""
+    """Parse the corpus, embed it and write a new index build; it becomes current only when complete."""
     from qa.embedder import SentenceTransformerEmbedder
     from qa.service import build
 
@@ -123,7 +136,7 @@ def ask(
 @user_errors
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on (1-65535).")] = 8000,
     index_dir: IndexDirOpt = None,
     corpus: CorpusOpt = None,
     model: ModelOpt = None,

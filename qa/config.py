@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     index_dir: Path = Field(default=PROJECT_ROOT / "index", description="Where builds are written.")
     abstain_threshold: float = Field(
         default=0.46,
+        ge=-1.0,
+        le=1.0,
         description="Similarity under which the engine abstains (see README: choosing the threshold).",
     )
     feedback_db: Path = Field(

@@ -6,7 +6,8 @@ print (CLI) or return (API) its message, so no traceback reaches a user.
     QAError
     ├── CorpusError          a corpus file is missing, unreadable or malformed
     ├── IndexNotFoundError   no index has been built in the index folder yet
-    ├── IndexMismatchError   the index was built with another model or format
+    ├── IndexMismatchError   the index was built with another model or format, or is damaged
+    ├── IndexWriteError      a build could not be written (the previous one keeps serving)
     ├── ModelLoadError       the embedding model cannot be found or loaded
     └── InvalidQuestionError the question is empty, too long or top_k out of range
 """
@@ -17,6 +18,7 @@ __all__ = [
     "CorpusError",
     "IndexMismatchError",
     "IndexNotFoundError",
+    "IndexWriteError",
     "InvalidQuestionError",
     "ModelLoadError",
     "QAError",
@@ -37,6 +39,10 @@ class IndexNotFoundError(QAError):
 
 class IndexMismatchError(QAError):
     """The build on disk cannot be used with the current model or code."""
+
+
+class IndexWriteError(QAError):
+    """The index folder cannot be written; nothing already served is touched."""
 
 
 class ModelLoadError(QAError):

@@ -16,12 +16,14 @@ new one, never half of one, and a failed build leaves the old one serving.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -32,7 +34,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from qa.embedder import Embedder
-from qa.errors import IndexMismatchError, IndexNotFoundError
+from qa.errors import IndexMismatchError, IndexNotFoundError, IndexWriteError
 from qa.records import Entry
 
 FORMAT_VERSION = 1
@@ -114,10 +116,29 @@ def build_index(entries: Sequence[Entry], embedder: Embedder, corpus_fingerprint
     )
 
 
+@contextmanager
+def _writer_lock(index_dir: Path) -> Iterator[None]:
+    """One writer at a time (`qa index` while `qa serve` builds); readers never wait."""
+    with (index_dir / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def save_index(build: IndexBuild, index_dir: Path) -> Path:
     """Write the build next to the served one, then make it current in one rename."""
     builds = index_dir / "builds"
-    builds.mkdir(parents=True, exist_ok=True)
+    try:
+        builds.mkdir(parents=True, exist_ok=True)
+        with _writer_lock(index_dir):
+            return _save_locked(build, index_dir, builds)
+    except OSError as exc:
+        raise IndexWriteError(f"cannot write the index to {index_dir}: {exc.strerror or exc}") from exc
+
+
+def _save_locked(build: IndexBuild, index_dir: Path, builds: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=builds))
     try:
         (staging / "manifest.json").write_text(build.manifest.model_dump_json(indent=2) + "\n")
@@ -126,6 +147,7 @@ def save_index(build: IndexBuild, index_dir: Path) -> Path:
                 out.write(entry.model_dump_json() + "\n")
         np.save(staging / "rows.npy", np.stack([build.row_entry, build.row_kind.astype(np.int32)]))
         faiss.write_index(build.vectors, str(staging / "vectors.faiss"))
+        _fsync_folder(staging)
         final = builds / build.manifest.version
         suffix = 1
         while final.exists():
@@ -136,14 +158,29 @@ def save_index(build: IndexBuild, index_dir: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     pointer = index_dir / "CURRENT.tmp"
-    pointer.write_text(final.name + "\n")
+    with pointer.open("w") as handle:
+        handle.write(final.name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(pointer, index_dir / "CURRENT")
     _prune(builds, keep=final.name)
     return final
 
 
+def _fsync_folder(folder: Path) -> None:
+    """The build's files reach the disk before anything points at them."""
+    for path in folder.iterdir():
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
+
+
 def _prune(builds: Path, keep: str) -> None:
-    done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+    """Keep the newest builds (by modification time), always including the current one."""
+    done = sorted(
+        (p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
     for old in [p for p in done if p.name != keep][KEEP_BUILDS - 1 :]:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -152,18 +189,27 @@ def current_build_dir(index_dir: Path) -> Path:
     pointer = index_dir / "CURRENT"
     if not pointer.is_file():
         raise IndexNotFoundError(f"no index in {index_dir}; {_REBUILD}")
-    folder = index_dir / "builds" / pointer.read_text().strip()
-    if not folder.is_dir():
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexMismatchError(f"the index pointer {pointer} is unreadable; {_REBUILD}") from exc
+    folder = index_dir / "builds" / name
+    if not name or "/" in name or not folder.is_dir():
         raise IndexNotFoundError(f"the index in {index_dir} points at a missing build; {_REBUILD}")
     return folder
 
 
 def read_manifest(index_dir: Path) -> Manifest:
-    folder = current_build_dir(index_dir)
+    return _manifest(current_build_dir(index_dir), index_dir)
+
+
+def _manifest(folder: Path, index_dir: Path) -> Manifest:
     try:
-        raw = json.loads((folder / "manifest.json").read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        raw = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
         raise IndexMismatchError(f"the index manifest in {folder} is unreadable; {_REBUILD}") from exc
+    if not isinstance(raw, dict):
+        raise IndexMismatchError(f"the index manifest in {folder} is invalid; {_REBUILD}")
     if raw.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
             f"the index in {index_dir} has format version {raw.get('format_version')!r}, "
@@ -177,14 +223,14 @@ def read_manifest(index_dir: Path) -> Manifest:
 
 def load_index(index_dir: Path, embedder: Embedder) -> IndexBuild:
     """Load the current build, refusing one made with another model."""
-    manifest = read_manifest(index_dir)
+    folder = current_build_dir(index_dir)  # read once: a swap meanwhile cannot mix two builds
+    manifest = _manifest(folder, index_dir)
     if manifest.model_id != embedder.model_id or manifest.dimension != embedder.dimension:
         raise IndexMismatchError(
             f"the index in {index_dir} was built with model {manifest.model_id!r} "
             f"({manifest.dimension} dimensions) but the current model is {embedder.model_id!r} "
             f"({embedder.dimension}); {_REBUILD}"
         )
-    folder = current_build_dir(index_dir)
     try:
         with (folder / "entries.jsonl").open(encoding="utf-8") as lines:
             entries = tuple(Entry.model_validate_json(line) for line in lines if line.strip())
@@ -192,6 +238,8 @@ def load_index(index_dir: Path, embedder: Embedder) -> IndexBuild:
         vectors = faiss.read_index(str(folder / "vectors.faiss"))
     except (OSError, ValueError, RuntimeError) as exc:
         raise IndexMismatchError(f"the index build in {folder} is damaged ({exc}); {_REBUILD}") from exc
+    if rows.ndim != 2 or rows.shape[0] != 2:
+        raise IndexMismatchError(f"the index build in {folder} is inconsistent; {_REBUILD}")
     row_entry, row_kind = rows[0].astype(np.int32), rows[1].astype(np.int8)
     if vectors.ntotal != len(row_entry) or len(entries) != manifest.entries:
         raise IndexMismatchError(f"the index build in {folder} is inconsistent; {_REBUILD}")

@@ -40,7 +40,8 @@ class Scoring:
 
     def confidence(self, similarity: float) -> float:
         """0.5 at the abstain threshold, towards 1 for strong matches, towards 0 for weak ones."""
-        value = 1.0 / (1.0 + math.exp(-(similarity - self.abstain_threshold) / self.confidence_slope))
+        exponent = max(-50.0, min(50.0, -(similarity - self.abstain_threshold) / self.confidence_slope))
+        value = 1.0 / (1.0 + math.exp(exponent))
         return round(value, 4)
 
     def mix(self, question: float, answer: float, lexical: float) -> float:

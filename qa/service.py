@@ -41,8 +41,11 @@ def build(corpus: Sequence[Path], index_dir: Path, embedder: Embedder) -> BuildR
     only once complete, so any failure leaves the previous build serving.
     """
     started = time.perf_counter()
+    # Fingerprint first: if a file changes while we read, the recorded fingerprint is the stale one
+    # and the next `qa serve` rebuilds, rather than serving old content marked as current.
+    corpus_fingerprint = fingerprint(corpus)
     entries = load_corpus(corpus)
-    index = build_index(entries, embedder, fingerprint(corpus))
+    index = build_index(entries, embedder, corpus_fingerprint)
     folder = save_index(index, index_dir)
     return BuildReport(index.manifest, folder, time.perf_counter() - started)
 
@@ -60,6 +63,12 @@ def _answer(hit: Hit, scoring: Scoring) -> Answer:
 def validate_question(question: str, top_k: int) -> str:
     """The trimmed question, or an `InvalidQuestionError` that says what to fix."""
     text = question.strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates: from bad bytes on a command line, or "\udcff" in JSON
+        raise InvalidQuestionError(
+            f"the question contains characters that are not valid text (at position {exc.start}); send UTF-8 text"
+        ) from exc
     if not text:
         raise InvalidQuestionError("the question is empty: type a question")
     if len(text) > QUESTION_MAX_CHARS:
@@ -123,7 +132,8 @@ def open_retriever(settings: Settings, embedder: Embedder) -> Retriever:
 def open_service(settings: Settings, embedder: Embedder | None = None) -> QAService:
     """Load the model and the current index build; raises a `QAError` a user can act on."""
     embedder = embedder or SentenceTransformerEmbedder(settings.model)
+    retriever = open_retriever(settings, embedder)  # first: a missing index fails fast
     detector = RedFlagDetector(
         known_words=embedder.vocabulary(), embedder=embedder, cache_dir=settings.index_dir / "cache"
     )
-    return QAService(open_retriever(settings, embedder), detector)
+    return QAService(retriever, detector)

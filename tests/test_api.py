@@ -76,3 +76,17 @@ def test_malformed_json_is_a_422(client: httpx.Client) -> None:
 def test_question_of_exactly_1000_characters_is_accepted(client: httpx.Client) -> None:
     response = client.post("/api/ask", json={"question": "seizure " * 124 + "baby1234"})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b'{"question": "\\udcff abc"}', "not valid text"),
+        (b'{"question": "ok?", "top_k": "3"}', "top_k"),
+        (b'{"question": "ok?", "top_k": true}', "top_k"),
+    ],
+)
+def test_odd_json_is_a_422_never_a_500(client: httpx.Client, body: bytes, fragment: str) -> None:
+    response = client.post("/api/ask", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert fragment in response.json()["detail"]

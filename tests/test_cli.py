@@ -69,3 +69,24 @@ def test_ask_shows_the_emergency_banner_first(service: QAService, settings: Sett
     assert result.exit_code == 0, result.output
     assert result.output.startswith(EMERGENCY_BANNER)
     assert DISCLAIMER in result.output
+
+
+def test_more_user_errors_are_one_line(tmp_path: Path, settings: Settings, service: QAService) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    cases = [
+        (["index", "--index-dir", str(blocked / "idx")], {}, "cannot write the index"),
+        (["ask", "bad \udcff bytes", "--index-dir", str(settings.index_dir)], {}, "not valid text"),
+        (["ask", "hello?"], {"QA_ABSTAIN_THRESHOLD": "abc"}, "invalid setting QA_ABSTAIN_THRESHOLD"),
+        (["ask", "hello?"], {"QA_CORPUS": "corpus"}, "lists such as QA_CORPUS are JSON"),
+        (["feedback", "export", "--db", str(blocked)], {}, "not a usable feedback database"),
+    ]
+    from qa.config import get_settings
+
+    for args, env, fragment in cases:
+        get_settings.cache_clear()
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 1, (args, result.output)
+        assert fragment in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+    get_settings.cache_clear()

@@ -77,3 +77,47 @@ def test_rebuilds_swap_current_and_keep_a_few(tmp_path: Path) -> None:
     folders = [build([SEED_CORPUS], tmp_path, embedder).folder for _ in range(5)]
     assert current_build_dir(tmp_path) == folders[-1]
     assert len(list((tmp_path / "builds").iterdir())) == 3
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda folder, root: (folder / "manifest.json").write_text("[]"), "manifest .* is invalid"),
+        (lambda folder, root: np.save(folder / "rows.npy", np.zeros((1, 25))), "inconsistent"),
+        (lambda folder, root: (root / "CURRENT").write_bytes(b"\xff\xfe"), "unreadable"),
+        (lambda folder, root: (folder / "vectors.faiss").write_bytes(b"garbage"), "damaged"),
+    ],
+)
+def test_a_damaged_build_is_a_clear_error(tmp_path: Path, damage, message: str) -> None:
+    embedder = HashingEmbedder()
+    build([SEED_CORPUS], tmp_path, embedder)
+    damage(current_build_dir(tmp_path), tmp_path)
+    with pytest.raises((IndexMismatchError, IndexNotFoundError), match=message):
+        load_index(tmp_path, embedder)
+
+
+def _build_repeatedly(index_dir: str) -> None:
+    for _ in range(3):
+        build([SEED_CORPUS], Path(index_dir), HashingEmbedder())
+
+
+def test_concurrent_builders_never_break_the_served_build(tmp_path: Path) -> None:
+    """`qa index` while `qa serve` builds: writers queue, readers always find a whole build."""
+    import multiprocessing
+
+    embedder = HashingEmbedder()
+    build([SEED_CORPUS], tmp_path, embedder)
+    context = multiprocessing.get_context("fork")
+    writers = [context.Process(target=_build_repeatedly, args=(str(tmp_path),)) for _ in range(3)]
+    for writer in writers:
+        writer.start()
+    loads = 0
+    while any(writer.is_alive() for writer in writers):
+        assert load_index(tmp_path, embedder).manifest.entries == 12
+        loads += 1
+    for writer in writers:
+        writer.join()
+        assert writer.exitcode == 0
+    assert loads > 0
+    assert load_index(tmp_path, embedder).manifest.entries == 12
+    assert len([p for p in (tmp_path / "builds").iterdir() if not p.name.startswith(".")]) == 3

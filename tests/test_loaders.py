@@ -129,3 +129,12 @@ def test_fingerprint_follows_content(tmp_path: Path) -> None:
     assert fingerprint([path]) == before
     path.write_text("Why?\n\nBecause!\n")
     assert fingerprint([path]) != before
+
+
+def test_questions_in_other_scripts_get_distinct_stable_ids(tmp_path: Path) -> None:
+    path = tmp_path / "ar.txt"
+    path.write_text("ما هي التشنجات؟?\n\nجواب.\n\nلماذا يحدث ذلك؟?\n\nجواب آخر.\n", encoding="utf-8")
+    first, second = load_corpus([path])
+    assert first.id != second.id
+    assert first.id.startswith("entry-")
+    assert [e.id for e in load_corpus([path])] == [first.id, second.id]

@@ -187,3 +187,18 @@ def test_example_vectors_are_cached_by_model_and_texts(embedder: SentenceTransfo
     assert np.array_equal(first._vectors, second._vectors)
     ExampleMatcher(embedder, examples[:1], str.lower, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("redflag-examples-*.npy"))) == 2  # other texts, other key
+
+
+@pytest.mark.parametrize("keyword", ["fits", "seizure", "epilepsy", "breathing", "blue", "seizure first aid", "spasms"])
+def test_a_bare_topic_is_not_an_emergency(full_detector: RedFlagDetector, keyword: str) -> None:
+    assert not full_detector.check(keyword).triggered
+
+
+def test_a_concept_keeps_its_own_tier_whoever_finds_it(full_detector: RedFlagDetector) -> None:
+    book = load_rules()
+    tiers = {rule.concept: rule.tier for rule in book.rules}
+    for text, tier in CASES:
+        if tier:
+            result = full_detector.check(text)
+            expected = "emergency" if any(tiers.get(t, "emergency") == "emergency" for t in result.terms) else "urgent"
+            assert result.tier == expected, text

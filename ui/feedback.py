@@ -58,10 +58,13 @@ class FeedbackStore:
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # closing() closes the file; `connection` as a context manager is one transaction, committed on success.
-        with closing(sqlite3.connect(self.path, timeout=10)) as connection, connection:
-            connection.execute(_SCHEMA)
-            yield connection
+        try:
+            # closing() closes the file; `connection` as a context manager is one transaction, committed on success.
+            with closing(sqlite3.connect(self.path, timeout=10)) as connection, connection:
+                connection.execute(_SCHEMA)
+                yield connection
+        except sqlite3.DatabaseError as exc:
+            raise QAError(f"{self.path} is not a usable feedback database ({exc})") from exc
 
     def rate(
         self,

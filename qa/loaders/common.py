@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -19,7 +20,8 @@ def entry_id(question: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     if len(slug) > _MAX_ID:
         slug = slug[:_MAX_ID].rsplit("-", 1)[0]
-    return slug or "entry"
+    # A question in another script has no ASCII slug: a short hash of it keeps ids distinct and stable.
+    return slug or "entry-" + hashlib.sha1(question.strip().encode()).hexdigest()[:10]
 
 
 def unique_questions(values: Iterable[str]) -> tuple[str, ...]:

@@ -29,6 +29,8 @@ NEGATORS = frozenset(
 HYPOTHETICAL = frozenset({"if", "whether"})
 """Just before a match, these make it a what-if ("how can I tell if he is having a seizure")."""
 _NEGATION_WINDOW = 3
+_MIN_WORDS_FOR_EXAMPLES = 5
+"""Resemblance needs a description: a keyword ("fits", "breathing") is a topic, not an emergency."""
 _PAST = re.compile(
     r"(?<!since )\blast (?:week|month|year|summer|winter|spring|autumn|fall|christmas|time)\b"
     r"|\b(?:\d+|a|few|several|couple of) (?:days?|weeks?|months?|years?) ago\b"
@@ -123,8 +125,10 @@ class RedFlagDetector:
         self._examples: ExampleMatcher | None = None
         if embedder is not None:
             self._examples = ExampleMatcher(embedder, load_examples(), self.prepare, cache_dir=cache_dir)
-        self._sources = {rule.concept: rule.sources for rule in self.book.rules}
-        self._sources[self.book.fever.concept] = self.book.fever.sources
+        # A concept keeps its own tier and sources, whoever finds it.
+        self._concepts = {rule.concept: Finding(rule.concept, rule.tier, rule.sources) for rule in self.book.rules}
+        fever = self.book.fever
+        self._concepts[fever.concept] = Finding(fever.concept, fever.tier, fever.sources)
 
     def prepare(self, message: str) -> str:
         return self._fix(canonical(message))
@@ -151,13 +155,19 @@ class RedFlagDetector:
         fever = self.book.fever
         if not _distant_past(flat) and young_infant_fever(flat, fever, is_negated=_negated):
             found[fever.concept] = Finding(fever.concept, fever.tier, fever.sources)
-        if not found and self._examples is not None and parts and not _distant_past(flat):
+        if (
+            not found
+            and self._examples is not None
+            and parts
+            and not _distant_past(flat)
+            and len(flat.split()) >= _MIN_WORDS_FOR_EXAMPLES
+        ):
             opinion = self._examples.opinion(message)
             if opinion is not None:
                 ruled_out = {fever.concept} if fever_ruled_out(flat, fever) else set()
                 for concept in opinion.concepts:
                     if concept not in ruled_out:
-                        found[concept] = Finding(concept, opinion.tier, self._sources[concept])
+                        found[concept] = self._concepts[concept]
         return list(found.values())
 
     def check(self, message: str) -> RedFlag:

@@ -14,7 +14,7 @@ router = APIRouter(tags=["ask"])
 
 class AskRequest(BaseModel):
     question: str = Field(description="The user's question, 1-1000 characters after trimming.")
-    top_k: int = Field(default=3, ge=1, le=TOP_K_MAX, description="How many answers at most (1-10).")
+    top_k: int = Field(default=3, ge=1, le=TOP_K_MAX, strict=True, description="How many answers at most (1-10).")
 
     @field_validator("question")
     @classmethod
