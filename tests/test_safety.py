@@ -202,3 +202,17 @@ def test_a_concept_keeps_its_own_tier_whoever_finds_it(full_detector: RedFlagDet
             result = full_detector.check(text)
             expected = "emergency" if any(tiers.get(t, "emergency") == "emergency" for t in result.terms) else "urgent"
             assert result.tier == expected, text
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("i nearly choked on my coffee laughing", False),
+        ("my husband has gone limp on the sofa after night shifts", False),
+        ("i cant wake her", True),
+        ("my wife says the baby turned blue", True),
+        ("i think hes not breathing", True),
+    ],
+)
+def test_signs_of_a_grown_up_are_not_the_babys(detector: RedFlagDetector, text: str, fires: bool) -> None:
+    assert detector.check(text).triggered is fires

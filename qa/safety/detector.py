@@ -79,12 +79,38 @@ def _negated(sentence: str, match: re.Match[str]) -> bool:
     return any(word in NEGATORS for word in inside) and not _NEGATION_IN.search(match.re.pattern)
 
 
+_ADULTS = frozenset(
+    "i im ive id myself husband wife partner mum mom mummy mommy dad daddy mother father grandma granny nan nana"
+    " grandad grandpa grandmother grandfather auntie uncle friend colleague boss".split()  # noqa: SIM905
+)
+_BABY = frozenset(
+    "baby babys he she hes shes him her his son daughter lo newborn infant toddler child kid bub bubs little"
+    " one they theyre them twins".split()  # noqa: SIM905
+)
+_SUBJECT_WINDOW = 6
+
+
+def _about_an_adult(text: str, match: re.Match[str]) -> bool:
+    """The sign belongs to a grown-up ("I nearly choked on my coffee", "my husband has a limp").
+
+    The nearest person named before the match decides; a baby word in the match or just after it
+    ("I can't wake her") keeps it about the baby.
+    """
+    for word in reversed(text[: match.start()].split()[-_SUBJECT_WINDOW:]):
+        if word in _BABY:
+            return False
+        if word in _ADULTS:
+            after = match.group(0).split() + text[match.end() :].split()[:3]
+            return not any(w in _BABY for w in after)
+    return False
+
+
 def _matches(rule: Rule, text: str) -> bool:
     excluded = [m.span() for pattern in rule.unless for m in pattern.finditer(text)]
     for pattern in rule.patterns:
         for match in pattern.finditer(text):
             overlaps = any(start < match.end() and match.start() < end for start, end in excluded)
-            if not overlaps and not _negated(text, match):
+            if not overlaps and not _negated(text, match) and not _about_an_adult(text, match):
                 return True
     return False
 
