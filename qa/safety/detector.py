@@ -79,14 +79,16 @@ def _negated(sentence: str, match: re.Match[str]) -> bool:
     return any(word in NEGATORS for word in inside) and not _NEGATION_IN.search(match.re.pattern)
 
 
-_ADULTS = frozenset(
+_ADULT_WORDS = (
     "i im ive id myself husband wife partner mum mom mummy mommy dad daddy mother father grandma granny nan nana"
-    " grandad grandpa grandmother grandfather auntie uncle friend colleague boss".split()  # noqa: SIM905
+    " grandad grandpa grandmother grandfather auntie uncle friend colleague boss"
 )
-_BABY = frozenset(
+_BABY_WORDS = (
     "baby babys he she hes shes him her his son daughter lo newborn infant toddler child kid bub bubs little"
-    " one they theyre them twins".split()  # noqa: SIM905
+    " one they theyre them twins"
 )
+_ADULTS = frozenset(_ADULT_WORDS.split())
+_BABY = frozenset(_BABY_WORDS.split())
 _SUBJECT_WINDOW = 6
 
 
