@@ -15,13 +15,15 @@ run: $(VENV)/.installed
 	$(BIN)/qa serve
 
 test: $(VENV)/.installed browser
+	$(BIN)/ruff check qa ui tests bench docs scripts
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench.py
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check qa ui tests bench
+	$(BIN)/ruff check qa ui tests bench docs scripts
 	$(BIN)/mypy
 
 screenshot: $(VENV)/.installed browser
