@@ -22,7 +22,7 @@ from qa.safety.detector import RedFlagDetector  # noqa: E402
 from qa.safety.examples import EXAMPLES_FILE  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-# Held out of the bank, so that the bank's effect on unseen wording stays measurable.
+# Sets 5 and 6 stay out of the bank, so that its effect on unseen wording stays measurable.
 PHRASING_SETS = ["redflag_dev.jsonl", "redflag_heldout.jsonl", "redflag_heldout2.jsonl",
                  "redflag_heldout3.jsonl", "redflag_heldout4.jsonl"]  # fmt: skip
 TIERS = {"EMERGENCY": "emergency", "EMERGENCY_OR_IMMEDIATE": "emergency"}

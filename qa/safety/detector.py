@@ -31,6 +31,13 @@ HYPOTHETICAL = frozenset({"if", "whether"})
 _NEGATION_WINDOW = 3
 _MIN_WORDS_FOR_EXAMPLES = 5
 """Resemblance needs a description: a keyword ("fits", "breathing") is a topic, not an emergency."""
+# Resemblance is the "in doubt" layer; these take the doubt away (the rules still apply in full).
+_ANIMAL = re.compile(r"\b(?:dogs?|pupp(?:y|ies)|cats?|kittens?|labrador|pets?|vet|rabbit|hamster|horse)\b")
+_REASSURED = re.compile(
+    r"\b(?:is|seems|was|s|shes|hes|theyre|been) (?:\w+ )?(?:fine|ok|okay|well|thriving|happy|settled|playing)\b"
+    r"|\bwoke (?:up )?happy|\bfeeding well|\bback to (?:normal|herself|himself)"
+    r"|\b(?:she|he|they|baby) (?:then )?(?:settles|calms(?: down)?|goes back to sleep|carries on)\b"
+)
 _PAST = re.compile(
     r"(?<!since )\blast (?:week|month|year|summer|winter|spring|autumn|fall|christmas|time)\b"
     r"|\b(?:\d+|a|few|several|couple of) (?:days?|weeks?|months?|years?) ago\b"
@@ -39,7 +46,7 @@ _PAST = re.compile(
     # Resolved at once or a false alarm: "coughed it out and was totally fine", "it was just the monitor".
     r"|\b(?:was|were|is|seemed|has been) (?:totally |completely |perfectly |absolutely )?(?:fine|ok|okay|normal)"
     r" (?:straight away|right away|afterwards|after|since|the whole time)\b|\bbut it was (?:just|only)\b"
-    r"|\bturned out\b|\bfalse alarm\b"
+    r"|\bturned out\b|\bfalse alarm\b|\b(?:home and )?thriving\b"
     r"|\b(?:yesterday|last night)\b.{0,80}\b(?:was|is|seemed) (?:\w+ )?(?:fine|ok|okay|normal)\b"
 )
 _PRESENT = re.compile(
@@ -52,7 +59,8 @@ _PRESENT = re.compile(
 _JUST_ASKING = re.compile(
     r"\b(?:just (?:want|wanted|wanting) to know|for (?:the )?future|just in case|in case|just curious|out of curiosity"
     r"|hypothetically|for reference|what (?:do|should) (?:i|we|you) do if|what if|reading up|reading about|researching"
-    r"|learning about|just wondering|just checking|just asking"
+    r"|learning about|just wondering|just checking|just asking|general knowledge|general question|out of interest"
+    r"|asking for a friend"
     r"|how (?:do|can|would|should) (?:i|we|you) (?:tell|know|spot|recogni[sz]e))\b"
 )
 _WH_START = re.compile(r"^\s*(?:what|whats|how|hows|why|which|difference)\b")
@@ -82,6 +90,7 @@ def _negated(sentence: str, match: re.Match[str]) -> bool:
 _ADULT_WORDS = (
     "i im ive id myself husband wife partner mum mom mummy mommy dad daddy mother father grandma granny nan nana"
     " grandad grandpa grandmother grandfather auntie uncle friend colleague boss"
+    " dog puppy cat kitten labrador pet rabbit hamster horse"
 )
 _BABY_WORDS = (
     "baby babys he she hes shes him her his son daughter lo newborn infant toddler child kid bub bubs little"
@@ -189,6 +198,8 @@ class RedFlagDetector:
             and parts
             and not _distant_past(flat)
             and len(flat.split()) >= _MIN_WORDS_FOR_EXAMPLES
+            and not _ANIMAL.search(flat)
+            and not _REASSURED.search(flat)
         ):
             opinion = self._examples.opinion(message)
             if opinion is not None:
