@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Protocol
 
@@ -108,6 +109,7 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    @cache  # noqa: B019 - one embedder per process; both the retriever and the detector ask
     def vocabulary(self) -> frozenset[str]:
         """Whole words the model's tokenizer knows; the query speller leaves these alone."""
         vocab = getattr(self._model.tokenizer, "vocab", None) or {}

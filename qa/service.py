@@ -7,7 +7,6 @@ API and the chat call `ask` and never reach past it.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -89,16 +88,17 @@ class QAService:
     def __init__(self, retriever: Retriever, detector: RedFlagDetector) -> None:
         self._retriever = retriever
         self._detector = detector
-        self._lock = threading.Lock()
 
     @property
     def index(self) -> IndexInfo:
         return _index_info(self._retriever)
 
     def swap(self, retriever: Retriever) -> None:
-        """Serve another build from now on; requests in flight finish on the old one."""
-        with self._lock:
-            self._retriever = retriever
+        """Serve another build from now on; requests in flight finish on the old one.
+
+        One attribute assignment is atomic, and `ask` reads the attribute once per request.
+        """
+        self._retriever = retriever
 
     def ask(self, question: str, top_k: int = 3) -> AskResult:
         text = validate_question(question, top_k)

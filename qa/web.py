@@ -1,12 +1,9 @@
 """The whole web product on one port: the JSON API at /api (OpenAPI at /docs) and the chat at /.
 
-One process and one port, so `qa serve` is all a deployment needs. The chat is a Gradio app
-mounted last: FastAPI matches routes in order, so /api/*, /docs and /openapi.json keep winning.
+One process and one port, so `qa serve` is all a deployment needs.
 """
 
 from __future__ import annotations
-
-import os
 
 from fastapi import FastAPI
 
@@ -16,11 +13,7 @@ from qa.service import QAService
 
 
 def create_web_app(service: QAService, settings: Settings) -> FastAPI:
-    # Gradio is imported here, so the API alone never pays for it; telemetry off before it loads.
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    import gradio as gr
+    # Imported here, so the API alone never pays for Gradio (ui sets Gradio's offline switches first).
+    from ui import mount_chat
 
-    from ui import build_chat, mount_options
-
-    app: FastAPI = gr.mount_gradio_app(create_app(service), build_chat(service, settings), path="/", **mount_options())
-    return app
+    return mount_chat(create_app(service), service, settings)

@@ -329,13 +329,11 @@ class FlaggingService:
 
 @pytest.fixture(scope="module")
 def flagging_server(service: QAService, chat_settings: Settings) -> Iterator[LiveServer]:
-    import gradio as gr
     from fastapi import FastAPI
 
-    from ui import build_chat, mount_options
+    from ui import mount_chat
 
-    app = gr.mount_gradio_app(FastAPI(), build_chat(FlaggingService(service), chat_settings), "/", **mount_options())
-    yield from serve(app)
+    yield from serve(mount_chat(FastAPI(), FlaggingService(service), chat_settings))
 
 
 @pytest.mark.browser

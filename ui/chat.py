@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import gradio as gr
+from fastapi import FastAPI
 
 from qa.config import Settings
 from qa.errors import QAError
@@ -146,7 +147,7 @@ class ChatHandlers:
 
 
 def build_chat(service: AskService, settings: Settings, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
-    """The chat page. Mount it with `mount_options()` (theme, CSS and page settings live there)."""
+    """The chat page. Serve it with `mount_chat` (theme, CSS and page settings live there)."""
     handlers = ChatHandlers(service, FeedbackStore(settings.feedback_db) if settings.feedback_enabled else None)
     page: gr.Blocks = gr.Blocks(title="Infant seizures Q&A", analytics_enabled=False)
     with page:
@@ -197,7 +198,13 @@ def build_chat(service: AskService, settings: Settings, examples: Sequence[str] 
     return page
 
 
-def mount_options() -> dict[str, Any]:
+def mount_chat(app: FastAPI, service: AskService, settings: Settings) -> FastAPI:
+    """The chat at "/" of `app`, mounted last so the app's own routes (/api, /docs) keep winning."""
+    mounted: FastAPI = gr.mount_gradio_app(app, build_chat(service, settings), path="/", **_mount_options())
+    return mounted
+
+
+def _mount_options() -> dict[str, Any]:
     """Keyword arguments for `gr.mount_gradio_app` (in Gradio 6 theme and CSS go there, not to Blocks)."""
     return {
         "theme": gr.themes.Default(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import CorpusError
@@ -27,14 +28,12 @@ LOADERS: dict[str, Loader] = {
 }
 
 
+@dataclass(frozen=True)
 class CorpusFile:
     """A corpus file and the name it is cited by (relative to the folder given)."""
 
-    __slots__ = ("name", "path")
-
-    def __init__(self, path: Path, name: str) -> None:
-        self.path = path
-        self.name = name
+    path: Path
+    name: str
 
 
 def corpus_files(paths: Sequence[Path]) -> list[CorpusFile]:

@@ -19,7 +19,7 @@ from qa.embedder import Embedder
 from qa.records import RedFlag
 from qa.safety.banners import EMERGENCY_BANNER, URGENT_NOTICE
 from qa.safety.examples import ExampleMatcher, load_examples
-from qa.safety.fever import fever_ruled_out, young_infant_fever
+from qa.safety.fever import fever_verdict
 from qa.safety.rules import Rule, RuleBook, load_rules
 from qa.safety.text import WordFixer, canonical, sentences
 
@@ -137,11 +137,13 @@ def _general_question(sentence: str) -> bool:
     return bool(_WH_START.match(sentence)) and not _PERSONAL.search(sentence)
 
 
-def is_information_question(text: str) -> bool:
-    """A general question ("what do febrile seizures look like?") that is about nobody in particular."""
+def is_information_question(text: str, parts: list[str]) -> bool:
+    """A general question ("what do febrile seizures look like?") that is about nobody in particular.
+
+    `parts` are the sentences of `text`.
+    """
     if _JUST_ASKING.search(text) and not _PRESENT.search(text):
         return True
-    parts = sentences(text)
     # Every sentence must ask: "is this spasms? eyes roll up, body tenses" describes a baby, it doesn't ask.
     asks = all(_WH_START.match(part) or (_AUX_START.match(part) and "?" in text) for part in parts)
     return bool(parts) and asks and not _PERSONAL.search(text)
@@ -172,41 +174,42 @@ class RedFlagDetector:
 
     def findings(self, message: str) -> list[Finding]:
         text = self.prepare(message)
-        flat = " ".join(sentences(text))
-        if is_information_question(text):
+        all_sentences = sentences(text)
+        if is_information_question(text, all_sentences):
             return []
+        flat = " ".join(all_sentences)
+        now = not _distant_past(flat)
         found: dict[str, Finding] = {}
         # Each sentence alone, then the whole message: signs are often told across sentences
         # ("had what looked like a fit?? never happened before").
         # Sentences that are past events or general questions ("what is apnoea of prematurity?") are
         # not about now; the rest are read alone, then together.
-        parts = [part for part in sentences(text) if not _distant_past(part) and not _general_question(part)]
-        if len(parts) > 1 and not _distant_past(flat):
+        parts = [part for part in all_sentences if not _distant_past(part) and not _general_question(part)]
+        if len(parts) > 1 and now:
             parts.append(" ".join(parts))
         for part in parts:
             for rule in self.book.rules:
                 if rule.concept in found or any(p.search(part) for p in rule.clears):
                     continue
                 if _matches(rule, part):
-                    found[rule.concept] = Finding(rule.concept, rule.tier, rule.sources)
+                    found[rule.concept] = self._concepts[rule.concept]
         fever = self.book.fever
-        if not _distant_past(flat) and young_infant_fever(flat, fever, is_negated=_negated):
-            found[fever.concept] = Finding(fever.concept, fever.tier, fever.sources)
+        fever_says = fever_verdict(flat, fever, is_negated=_negated) if now else None
+        if fever_says:
+            found[fever.concept] = self._concepts[fever.concept]
         if (
             not found
             and self._examples is not None
             and parts
-            and not _distant_past(flat)
+            and now
             and len(flat.split()) >= _MIN_WORDS_FOR_EXAMPLES
             and not _ANIMAL.search(flat)
             and not _REASSURED.search(flat)
         ):
             opinion = self._examples.opinion(message)
-            if opinion is not None:
-                ruled_out = {fever.concept} if fever_ruled_out(flat, fever) else set()
-                for concept in opinion.concepts:
-                    if concept not in ruled_out:
-                        found[concept] = self._concepts[concept]
+            for concept in opinion.concepts if opinion is not None else ():
+                if not (concept == fever.concept and fever_says is False):
+                    found[concept] = self._concepts[concept]
         return list(found.values())
 
     def check(self, message: str) -> RedFlag:

@@ -59,18 +59,17 @@ def _temperatures_c(text: str) -> list[float]:
     return found
 
 
-def young_infant_fever(text: str, check: FeverCheck, is_negated: Callable[[str, re.Match[str]], bool]) -> bool:
-    """Under `max_age_days` old with a high or low temperature, or a fever word and no number."""
+def fever_verdict(text: str, check: FeverCheck, is_negated: Callable[[str, re.Match[str]], bool]) -> bool | None:
+    """True: a baby under `max_age_days` with a high or low temperature, or a fever word and no number.
+    False: an age and only normal temperatures were given, so the numbers answer it (not resemblance).
+    None: the message does not say enough either way.
+    """
     ages = _age_days(text)
-    if not ages or min(ages) >= check.max_age_days:
+    temperatures = _temperatures_c(text)
+    if ages and temperatures and all(check.low_c <= t < check.fever_c for t in temperatures):
         return False
-    temperatures = _temperatures_c(text)
+    if not ages or min(ages) >= check.max_age_days:
+        return None
     if temperatures:
-        return any(t >= check.fever_c or t < check.low_c for t in temperatures)
-    return any(not is_negated(text, m) for m in _FEVER_WORD.finditer(text))
-
-
-def fever_ruled_out(text: str, check: FeverCheck) -> bool:
-    """An age and only normal temperatures were given: the numbers answer it, not resemblance."""
-    temperatures = _temperatures_c(text)
-    return bool(_age_days(text)) and bool(temperatures) and all(check.low_c <= t < check.fever_c for t in temperatures)
+        return True  # young, and at least one temperature out of range
+    return True if any(not is_negated(text, m) for m in _FEVER_WORD.finditer(text)) else None

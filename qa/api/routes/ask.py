@@ -6,8 +6,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, field_validator
 
 from qa.api.deps import ServiceDep
-from qa.records import QUESTION_MAX_CHARS as QUESTION_MAX
+from qa.errors import InvalidQuestionError
 from qa.records import TOP_K_MAX, AskResult
+from qa.service import validate_question
 
 router = APIRouter(tags=["ask"])
 
@@ -19,14 +20,11 @@ class AskRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _trimmed_length(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("question is empty; send a question of 1 to 1000 characters")
-        if len(value) > QUESTION_MAX:
-            raise ValueError(
-                f"question is {len(value)} characters after trimming; shorten it to {QUESTION_MAX} or fewer"
-            )
-        return value
+        # The service's own rule, so the API and the CLI say the same thing (as a 422 here).
+        try:
+            return validate_question(value, top_k=1)
+        except InvalidQuestionError as exc:
+            raise ValueError(str(exc)) from None
 
 
 @router.post("/ask", response_model=AskResult, summary="Answer a question with verbatim, cited source passages")
