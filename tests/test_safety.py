@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from qa.embedder import SentenceTransformerEmbedder
-from qa.safety import EMERGENCY_BANNER, URGENT_NOTICE, RedFlagDetector, load_rules
+from qa.safety import DISCLAIMER, EMERGENCY_BANNER, URGENT_NOTICE, RedFlagDetector, load_rules
 from qa.safety.rules import RULES_FILE
 from qa.safety.text import canonical, sentences
 from tests.conftest import DATA, read_jsonl
@@ -32,10 +32,7 @@ def _cases() -> list[tuple[str, str | None]]:
     return cases
 
 
-KNOWN_FALSE_ALARMS = {
-    # The grown-up is the subject, but "his" right after the sign reads as the baby's.
-    "my husband choked on his coffee laughing at the baby lol. Anyway, when do babies start laughing?",
-}
+KNOWN_FALSE_ALARMS: set[str] = set()
 CASES = _cases()
 PARAMS = [
     pytest.param(text, tier, marks=pytest.mark.xfail(strict=True, reason="known false alarm"))
@@ -170,7 +167,9 @@ def test_sentences_keep_decimals() -> None:
 
 def test_api_red_flag_returns_banner_and_still_answers(client: httpx.Client) -> None:
     question = "my baby is having a seizure that has lasted 6 minutes, what do seizures look like"
-    body = client.post("/api/ask", json={"question": question}).json()
+    response = client.post("/api/ask", json={"question": question})
+    body = response.json()
+    assert response.headers["x-disclaimer"] == DISCLAIMER
     assert body["red_flag"]["triggered"] is True
     assert body["red_flag"]["tier"] == "emergency"
     assert "seizure_5min_plus_or_ongoing" in body["red_flag"]["terms"]
@@ -189,13 +188,18 @@ def test_api_banner_also_when_retrieval_abstains(client: httpx.Client) -> None:
 def test_example_vectors_are_cached_by_model_and_texts(embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:
     from qa.safety.examples import Example, ExampleMatcher
 
-    examples = [Example("he is not breathing", "emergency", ("not_breathing",)), Example("blue eyes", None, ())]
+    examples = [
+        Example("he is not breathing", "emergency", ("not_breathing",)),
+        Example("she is not breathing now", "emergency", ("not_breathing",)),
+        Example("he is fine now", None, ()),
+        Example("she is fine with blue eyes", None, ()),
+    ]
     first = ExampleMatcher(embedder, examples, str.lower, cache_dir=tmp_path)
     cached = list(tmp_path.glob("redflag-examples-*.npy"))
     assert len(cached) == 1
     second = ExampleMatcher(embedder, examples, str.lower, cache_dir=tmp_path)
     assert np.array_equal(first._vectors, second._vectors)
-    ExampleMatcher(embedder, examples[:1], str.lower, cache_dir=tmp_path)
+    ExampleMatcher(embedder, [examples[0], *examples[2:]], str.lower, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("redflag-examples-*.npy"))) == 2  # other texts, other key
 
 

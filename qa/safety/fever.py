@@ -34,7 +34,6 @@ _FEVER_WORD = re.compile(
 )
 
 
-
 def _age_days(text: str) -> list[float]:
     ages = [0.0] if _NEWBORN.search(text) else []
     for match in _AGE.finditer(text):

@@ -47,6 +47,15 @@ class RuleBook:
     sources: dict[str, str]
     spelling: dict[str, str]
     lexicon: frozenset[str]
+    keep: frozenset[str]
+    """Real words the fuzzy corrector must leave alone ("sneezing" is not "seizing")."""
+    senses: tuple[re.Pattern[str], ...]
+    """Other senses of alarming words ("a coughing fit"), blanked out before the rules run."""
+
+    def without_other_senses(self, text: str) -> str:
+        for pattern in self.senses:
+            text = pattern.sub(" ", text)
+        return text
 
 
 def _expand(pattern: str, macros: dict[str, str], depth: int = 0) -> str:
@@ -111,4 +120,6 @@ def load_rules(path: Path = RULES_FILE) -> RuleBook:
         sources=sources,
         spelling=dict(raw.get("spelling", {})),
         lexicon=frozenset(raw.get("lexicon", {}).get("words", [])),
+        keep=frozenset(raw.get("lexicon", {}).get("keep", [])),
+        senses=_compile(raw.get("senses", {}).get("patterns", []), macros, "senses"),
     )

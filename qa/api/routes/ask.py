@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field, field_validator
 
 from qa.api.deps import ServiceDep
 from qa.errors import InvalidQuestionError
 from qa.records import TOP_K_MAX, AskResult
+from qa.safety import DISCLAIMER
 from qa.service import validate_question
 
 router = APIRouter(tags=["ask"])
@@ -27,6 +28,16 @@ class AskRequest(BaseModel):
             raise ValueError(str(exc)) from None
 
 
-@router.post("/ask", response_model=AskResult, summary="Answer a question with verbatim, cited source passages")
-def ask(request: AskRequest, service: ServiceDep) -> AskResult:
+DISCLAIMER_HEADER = "X-Disclaimer"
+
+
+@router.post(
+    "/ask",
+    response_model=AskResult,
+    summary="Answer a question with verbatim, cited source passages",
+    description=f"Every answer comes with the note, in the `{DISCLAIMER_HEADER}` header: {DISCLAIMER}",
+)
+def ask(request: AskRequest, service: ServiceDep, response: Response) -> AskResult:
+    # The body is a fixed contract, so the "not medical advice" note travels in a header.
+    response.headers[DISCLAIMER_HEADER] = DISCLAIMER
     return service.ask(request.question, request.top_k)
