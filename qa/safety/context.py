@@ -32,7 +32,9 @@ def negated(sentence: str, match: re.Match[str]) -> bool:
     before = sentence[: match.start()].split()[-_NEGATION_WINDOW:]
     if any(word in NEGATORS or word in HYPOTHETICAL for word in before):
         return True
-    inside = match.group(0).split()[1:]
+    # "soft spot isn't bulging" is negated; in "soft bit isn't dipped like it normally is, it's raised" the
+    # negation is too far from the sign at the end.
+    inside = match.group(0).split()[1:][-_NEGATION_WINDOW - 1 :]
     return any(word in NEGATORS for word in inside) and not _negation_in(match.re)
 
 
@@ -44,20 +46,24 @@ def _negation_in(pattern: re.Pattern[str]) -> bool:
     return bool(_NEGATION_IN.search(_ESCAPES.sub(" ", pattern.pattern)))
 
 
-_FIRST_PERSON = _words("i im ive id myself")
-_ADULTS = _words(
-    "husband wife partner mum mom mummy mommy dad daddy mother father grandma granny nan nana"
-    " grandad grandpa grandmother grandfather auntie uncle friend colleague boss"
-    " dog puppy cat kitten labrador pet rabbit hamster horse"
+FIRST_PERSON = _words("i im ive id myself")
+_MEN = _words("husband dad daddy father grandad grandpa grandfather uncle boyfriend brother stepdad")
+_WOMEN = _words("wife mum mom mummy mommy mother grandma granny nan nana grandmother auntie girlfriend sister")
+_ANIMALS = _words(
+    "dog dogs puppy cat cats kitten labrador spaniel terrier retriever collie poodle pug beagle dachshund"
+    " pet rabbit hamster horse"
 )
-_BABY = _words(
-    "baby babys he she hes shes him her his son daughter lo newborn infant toddler child kid bub bubs little"
-    " one they theyre them twins"
-)
-_SUBJECT_WINDOW = 8
+GROWN_UPS = _MEN | _WOMEN | _ANIMALS | _words("partner friend colleague boss")
+_HE, _SHE = _words("he hes him his"), _words("she shes her hers")
+BABY = _words(
+    "baby babys son daughter lo newborn infant toddler child kid bub bubs little one twins"
+) | _HE | _SHE | _words("they theyre them")
+_SUBJECT_WINDOW = 15
+_PRONOUN_WINDOW = 8
 _I_WINDOW = 3
 """"I" is the subject only right before the sign ("I feel sick"); further back it is the one asking
-("should I worry that the blotches don't fade")."""
+("should I worry that the blotches don't fade"), and "I noticed the soft spot" is about the baby."""
+_THE_BABYS = _words("the his her their its")
 _AFTER_WINDOW = 2
 _OWN_THINGS = frozenset({"his", "their"})
 """A possessive right after the sign: "choked on his coffee" is the grown-up's coffee."""
@@ -66,22 +72,50 @@ _BODY = _words(
 )
 
 
-def about_an_adult(text: str, match: re.Match[str]) -> bool:
+def about_an_adult(text: str, match: re.Match[str], history: str = "") -> bool:
     """The sign belongs to a grown-up or a pet ("I nearly choked on my coffee", "my husband has a limp").
 
-    The nearest person named before the match decides; a baby word in the match or just after it
-    ("I can't wake her") keeps it about the baby.
+    The nearest person named before the match decides; "he" and "she" are whoever was named last
+    (in `history`, the message before this sentence, too): "my husband has epilepsy. He had a fit".
+    A baby word in the match or just after it ("I can't wake her") keeps it about the baby.
     """
     before = text[: match.start()].split()[-_SUBJECT_WINDOW:]
     for distance, word in enumerate(reversed(before), start=1):
-        if word in _BABY:
-            return False
-        if word in _ADULTS or (word in _FIRST_PERSON and distance <= _I_WINDOW):
-            inside = match.group(0).split()
-            after = inside + text[match.end() :].split()[: _AFTER_WINDOW + 1]
-            near = after[: len(inside) + _AFTER_WINDOW]
-            return not any(w in _BABY and not _own_thing(after, i) for i, w in enumerate(near))
+        if word in BABY and distance <= _PRONOUN_WINDOW:
+            if not _a_grown_up_named_last(word, (history + " " + " ".join(before[:-distance])).split()):
+                return False
+            return _no_baby_near(text, match)
+        if word in GROWN_UPS and "like" not in before[-distance - 2 : -distance]:  # not "panting like a dog"
+            return _no_baby_near(text, match)
+        if word in FIRST_PERSON and distance <= _I_WINDOW and not _THE_BABYS & set(before[-distance:]):
+            return _no_baby_near(text, match)
     return False
+
+
+_AGE = re.compile(r"\b\d+ ?(?:days?|weeks?|wks?|months?|mos?|mths?)\b")
+
+
+def _a_grown_up_named_last(pronoun: str, words_before: list[str]) -> bool:
+    """Is "he"/"she" a grown-up of the right sex named earlier, in a message that names no baby before it?
+
+    When in doubt it is the baby: "he's 15 months ... my husband pulled him out. He's coughing".
+    """
+    if pronoun not in _HE | _SHE or _AGE.search(" ".join(words_before)):
+        return False
+    people = _MEN | _ANIMALS if pronoun in _HE else _WOMEN | _ANIMALS
+    if any(word in BABY - _HE - _SHE for word in words_before):
+        return False
+    for word in reversed(words_before):
+        if word in GROWN_UPS:
+            return word in people or word in _words("partner friend colleague boss")
+    return False
+
+
+def _no_baby_near(text: str, match: re.Match[str]) -> bool:
+    inside = match.group(0).split()
+    after = inside + text[match.end() :].split()[: _AFTER_WINDOW + 1]
+    near = after[: len(inside) + _AFTER_WINDOW]
+    return not any(w in BABY and not _own_thing(after, i) for i, w in enumerate(near))
 
 
 def _own_thing(words: list[str], i: int) -> bool:
@@ -89,7 +123,9 @@ def _own_thing(words: list[str], i: int) -> bool:
 
 
 _PAST = re.compile(
-    r"(?<!since )(?<!did )(?<!like )\blast (?:week|month|year|summer|winter|spring|autumn|fall|christmas|time)\b"
+    r"(?<!since )(?<!did )(?<!like )\blast (?:week|month|year|summer|winter|spring|autumn|fall|christmas|time"
+    r"|january|february|march|april|may|june|july|august|september|october|november|december)\b"
+    r"|\b(?:was|were) (?:\d+|a few) (?:days?|weeks?|months?) (?:old )?then\b"
     r"|\b(?:\d+|a|few|several|couple of) (?:days?|weeks?|months?|years?) ago\b"
     r"|\bwhen (?:he|she|they) (?:was|were) (?:a )?(?:baby|newborn|younger|little|tiny)\b"
     r"|(?<!no )\bhistory of\b|\bin the past\b|\b(?:been|was|is|hes|shes) (?:\w+ )?fine (?:ever )?since\b"
@@ -105,6 +141,7 @@ _RESOLVED = re.compile(
     r"|\b(?:coughed|spat|brought|sicked|cleared) (?:it |them |the \w+ )?(?:up|out) (?:\w+ )?(?:straight away|right away"
     r"|immediately|at once|quickly|by (?:him|her)self)"
     r"|\bcarried on (?:feeding|playing|smiling|happily|happy|as normal)"
+    r"|\b\d+ (?:months?|weeks?|years?) (?:old )?now and (?:\w+ )?(?:fine|well|healthy|thriving)\b"
 )
 _PRESENT = re.compile(
     r"\b(?:right now|currently|at the moment|still|today|tonight|this (?:morning|afternoon|evening)|just now"
@@ -115,6 +152,14 @@ _PRESENT = re.compile(
     # "again" is now ("it happened again"), but "laughing again" is recovery.
     r"|(?<!laughing )(?<!smiling )(?<!playing )(?<!feeding )(?<!herself )(?<!himself )(?<!normal )\bagain\b"
 )
+
+
+_RECURS = re.compile(r"\b(?:again|still (?:happening|going|doing it)|keeps? (?:happening|doing (?:it|this|that)))\b")
+
+
+def brought_back(text: str) -> bool:
+    """"It happened again today": a past description is about now after all."""
+    return bool(_RECURS.search(text))
 
 
 def about_the_past(sentence: str) -> bool:
@@ -129,7 +174,7 @@ _JUST_ASKING = re.compile(
     r"|asking for a friend|if (?:\w+ ){0,5}ever"
     r"|how (?:do|can|would|should) (?:i|we|you) (?:tell|know|spot|recogni[sz]e))\b"
 )
-_WH_START = re.compile(r"^\s*(?:what|whats|how|hows|why|which|difference)\b")
+_WH_START = re.compile(r"^\s*(?:what|whats|wat|wot|how|hows|why|which|difference)\b")
 _AUX_START = re.compile(r"^\s*(?:when|who|can|could|does|do|is|are|should|will|would|any)\b")
 _PERSONAL = re.compile(
     r"\b(?:my|our|me|i|im|ive|id|we|us|he|she|hes|shes|him|her|his|hers|son|daughter|lo|right now|currently)\b"
@@ -158,7 +203,8 @@ _ANIMAL = re.compile(r"\b(?:dogs?|pupp(?:y|ies)|cats?|kittens?|labrador|pets?|ve
 _REASSURED = re.compile(
     r"\b(?:is|seems|was|s|shes|hes|theyre|been) (?:\w+ )?(?:fine|ok|okay|well|thriving|happy|settled|playing)\b"
     r"|\bwoke (?:up )?happy|\bfeeding well|\bback to (?:normal|herself|himself)"
-    r"|\b(?:haha\w*|giggl\w*|grinning|first steps|first tooth)\b"
+    r"|\b(?:haha\w*|giggl\w*|grinning|first steps|first tooth|came up (?:smiling|laughing|happy|fine))\b"
+    r"|\bcarried on (?:feeding|drinking|eating|playing|smiling|happily|happy|as normal|as if)\b"
     r"|(?<!stopped )(?<!not )\b(?:smiling|laughing) (?:away|again|at)\b"
     r"|\b(?:she|he|they|baby) (?:then )?(?:settles|calms(?: down)?|goes back to sleep|carries on)\b"
 )

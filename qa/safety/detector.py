@@ -21,6 +21,7 @@ from qa.safety.banners import EMERGENCY_BANNER, URGENT_NOTICE
 from qa.safety.context import (
     about_an_adult,
     about_the_past,
+    brought_back,
     general_question,
     is_information_question,
     negated,
@@ -42,14 +43,17 @@ class Finding:
 Span = tuple[int, int]
 
 
-def _scan(rule: Rule, text: str) -> tuple[bool, list[Span]]:
-    """Does the rule fire, and which of its matches were set aside (negated, another sense, a grown-up's)?"""
+def _scan(rule: Rule, text: str, history: str) -> tuple[bool, list[Span]]:
+    """Does the rule fire, and which of its matches were set aside (negated, another sense, a grown-up's)?
+
+    `history` is the message before `text`, for whom "he" or "she" means.
+    """
     excluded = [m.span() for pattern in rule.unless for m in pattern.finditer(text)]
     set_aside: list[Span] = []
     for pattern in rule.patterns:
         for match in pattern.finditer(text):
             overlaps = any(start < match.end() and match.start() < end for start, end in excluded)
-            if not overlaps and not negated(text, match) and not about_an_adult(text, match):
+            if not overlaps and not negated(text, match) and not about_an_adult(text, match, history):
                 return True, []
             set_aside.append(match.span())
     return False, set_aside
@@ -99,17 +103,22 @@ class RedFlagDetector:
         # ("had what looked like a fit?? never happened before").
         # Sentences that are past events or general questions ("what is apnoea of prematurity?") are
         # not about now; the rest are read alone, then together.
-        parts = [part for part in all_sentences if not about_the_past(part) and not general_question(part)]
-        if len(parts) > 1 and now:
-            parts.append(" ".join(parts))
+        # A past sentence comes back when the message says it recurs ("last week ... it happened again today").
+        current = [i for i, part in enumerate(all_sentences) if not general_question(part)]
+        parts = [
+            (" ".join(all_sentences[:i]), all_sentences[i]) for i in current if not about_the_past(all_sentences[i])
+        ]
+        if now and (len(parts) > 1 or (brought_back(flat) and len(current) > 1)):
+            whole = [all_sentences[i] for i in current] if brought_back(flat) else [part for _, part in parts]
+            parts.append(("", " ".join(whole)))
         # What the rules looked at and set aside ("he's not floppy") is no evidence for the second opinion.
         unjudged = ""
-        for part in map(self.book.without_other_senses, parts):
+        for history, part in ((h, self.book.without_other_senses(p)) for h, p in parts):
             set_aside: list[Span] = []
             for rule in self.book.rules:
                 if rule.concept in found:
                     continue
-                fires, spans = _scan(rule, part)
+                fires, spans = _scan(rule, part, history)
                 if any(p.search(part) for p in rule.clears):  # "purple from the beetroot": ruled out
                     fires, spans = False, [m.span() for p in rule.patterns for m in p.finditer(part)]
                 if fires:
@@ -120,7 +129,7 @@ class RedFlagDetector:
         fever_says = fever_verdict(flat, fever, is_negated=negated) if now else None
         if fever_says:
             found[fever.concept] = self._concepts[fever.concept]
-        if not found and self._examples is not None and parts and now and open_to_resemblance(flat):
+        if not found and self._examples is not None and now and open_to_resemblance(unjudged):
             opinion = self._examples.opinion(unjudged)
             for concept in opinion.concepts if opinion is not None else ():
                 if not (concept == fever.concept and fever_says is False):

@@ -42,12 +42,22 @@ def _age_days(text: str) -> list[float]:
     return ages
 
 
+_A_GROWN_UPS = re.compile(
+    r"\b(?:i|ive|im|id|my|(?:husband|wife|partner|mum|mom|dad|grandma|grandad|nan)s?)"
+    r"(?: (?:have|has|had|got|ve|been|am|is|was|running|a|also|now|own|too|come down with \w+ and|with))*"
+    r" (?:temperature|temp|fever)(?: (?:of|is|was|at|reading|its|about|around))* ?$"
+)
+"""The number follows "I've got a temperature of", "my temp is", "my husband has a fever of"."""
+
+
 def _temperatures_c(text: str) -> list[float]:
     found = []
     context = bool(_TEMPERATURE_CONTEXT.search(text))
     for match in _TEMPERATURE.finditer(text):
         if _SURROUNDINGS.search(text[max(0, match.start() - 40) : match.end() + 40]):
             continue  # the weather, the room or the bath, not the baby
+        if _A_GROWN_UPS.search(text[max(0, match.start() - 80) : match.start()]):
+            continue  # "I've got a temperature of 39": not the baby's
         value, unit = float(match.group(1)), match.group(3)
         if not (context or unit or match.group(2) or "." in match.group(1)):
             continue

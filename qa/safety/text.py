@@ -22,6 +22,7 @@ _NUMBERS = {
 }  # fmt: skip
 _PHRASES = [
     (re.compile(r"\bhalf an? hour\b"), "30 minutes"),
+    (re.compile(r"\b(?:a )?quarter of an hour\b"), "15 minutes"),
     (re.compile(r"\ban hour\b"), "1 hour"),
     (re.compile(r"\ba (minute|min)\b"), "1 minute"),
     (re.compile(r"\b(\d+) point (\d+)\b"), r"\1.\2"),
