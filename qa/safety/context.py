@@ -85,7 +85,8 @@ def about_an_adult(text: str, match: re.Match[str], history: str = "") -> bool:
             if not _a_grown_up_named_last(word, (history + " " + " ".join(before[:-distance])).split()):
                 return False
             return _no_baby_near(text, match)
-        if word in GROWN_UPS and "like" not in before[-distance - 2 : -distance]:  # not "panting like a dog"
+        grown_up = word in GROWN_UPS or (word.endswith("s") and word[:-1] in GROWN_UPS)  # "my husband's neck"
+        if grown_up and "like" not in before[-distance - 2 : -distance]:  # not "panting like a dog"
             return _no_baby_near(text, match)
         if word in FIRST_PERSON and distance <= _I_WINDOW and not _THE_BABYS & set(before[-distance:]):
             return _no_baby_near(text, match)
@@ -126,9 +127,10 @@ _PAST = re.compile(
     r"(?<!since )(?<!did )(?<!like )\blast (?:week|month|year|summer|winter|spring|autumn|fall|christmas|time"
     r"|january|february|march|april|may|june|july|august|september|october|november|december)\b"
     r"|\b(?:was|were) (?:\d+|a few) (?:days?|weeks?|months?) (?:old )?then\b"
-    r"|\b(?:\d+|a|few|several|couple of) (?:days?|weeks?|months?|years?) ago\b"
+    r"|(?<!did )(?<!was )\b(?:\d+|a|few|several|couple of) (?:days?|weeks?|months?|years?) ago\b"
     r"|\bwhen (?:he|she|they) (?:was|were) (?:a )?(?:baby|newborn|younger|little|tiny)\b"
-    r"|(?<!no )\bhistory of\b|\bin the past\b|\b(?:been|was|is|hes|shes) (?:\w+ )?fine (?:ever )?since\b"
+    r"|(?<!no )\bhistory of\b|\bin the past\b(?! (?:\d+ |few |couple of )?(?:hours?|minutes?|half hour|days?))"
+    r"|\b(?:been|was|is|hes|shes) (?:\w+ )?fine (?:ever )?since\b"
 )
 _RESOLVED = re.compile(
     # Resolved at once or a false alarm: "coughed it out and was totally fine", "it was just the monitor".
@@ -171,7 +173,8 @@ _JUST_ASKING = re.compile(
     r"\b(?:just (?:want|wanted|wanting) to know|for (?:the )?future|just in case|in case|just curious|out of curiosity"
     r"|hypothetically|for reference|what (?:do|should) (?:i|we|you) do if|what if|reading up|reading about|researching"
     r"|learning about|just wondering|just checking|just asking|general knowledge|general question|out of interest"
-    r"|asking for a friend|if (?:\w+ ){0,5}ever"
+    r"|asking for (?:a |my )(?:\w+ )?(?:friend|class|course|sister|brother|cousin|colleague|neighbour|mum|group)"
+    r"|if (?:\w+ ){0,5}ever|not born yet|antenatal|(?:im|i am) pregnant|when (?:\w+ )?(?:arrives|is born)"
     r"|how (?:do|can|would|should) (?:i|we|you) (?:tell|know|spot|recogni[sz]e))\b"
 )
 _WH_START = re.compile(r"^\s*(?:what|whats|wat|wot|how|hows|why|which|difference)\b")
