@@ -230,3 +230,30 @@ def test_a_concept_keeps_its_own_tier_whoever_finds_it(full_detector: RedFlagDet
 )
 def test_signs_of_a_grown_up_are_not_the_babys(detector: RedFlagDetector, text: str, fires: bool) -> None:
     assert detector.check(text).triggered is fires
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        # "he" is the grown-up named before, unless a baby has been named or given an age.
+        ("My husband has epilepsy. He had a seizure this morning, his first in years, and he's resting", False),
+        ("He's 15 months. My husband pulled him out of the pool. He's still twitching", True),
+        # A grown-up's temperature is not the baby's; a parent reading the baby's thermometer is.
+        ("I've got a temperature of 39 with flu, my 6 week old is 36.8 and well", False),
+        ("my 6 week old felt warm so I checked and it's 38.4", True),
+        # A past description comes back to now when it recurs.
+        ("Last week her head dropped forward over and over when she woke. It happened again today", True),
+        ("Last week her head dropped forward over and over when she woke. She's been fine since", False),
+        # Other senses of the words are masked before any rule reads them.
+        ("she had a coughing fit after gulping her water too fast", False),
+        ("she has had 3 fits in the last hour", True),
+        ("the past hour: serial seizures, four of them", True),
+        ("I noticed the soft spot is bulging", True),
+        # Parents time a seizure by the clock.
+        ("she started jerking at 3:12 and it's now 3:20", True),
+        ("fed him at 3:00 and now it's 3:30, is he hungry again already?", False),
+        ("the soft bit isn't dipped like it normally is, it's raised up in a dome", True),
+    ],
+)
+def test_context_decides_whose_sign_and_when(detector: RedFlagDetector, text: str, fires: bool) -> None:
+    assert detector.check(text).triggered is fires, text

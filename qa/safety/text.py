@@ -37,9 +37,26 @@ _SENTENCE = re.compile(r"(?<!\d)[.!?;\n]+|[.!?;\n]+(?!\d)")
 _WORD = re.compile(r"[a-z]+")
 
 
+_CLOCK = re.compile(r"\b(?:at|from|since|its|it is|now|till|until) ([01]?\d|2[0-3])[:.]([0-5]\d)\b")
+_MAX_ELAPSED = 180
+
+
+def _elapsed(text: str) -> str:
+    """ "it started at 3:12 and it's now 3:20" -> "... now 3:20 that is 8 minutes": parents time by the clock."""
+    times = list(_CLOCK.finditer(text))
+    if len(times) < 2 or "now" not in text[times[0].end() :]:
+        return text
+    first, last = (int(m.group(1)) * 60 + int(m.group(2)) for m in (times[0], times[-1]))
+    minutes = (last - first) % (12 * 60)
+    if not 0 < minutes <= _MAX_ELAPSED:
+        return text
+    return f"{text[: times[-1].end()]} that is {minutes} minutes{text[times[-1].end() :]}"
+
+
 def canonical(text: str) -> str:
     """Lower case, apostrophes dropped, punctuation to spaces (sentence ends kept), numbers as digits."""
     text = unicodedata.normalize("NFKC", text).lower()
+    text = _elapsed(re.sub(r"['‘’`´]", "", text))
     text = re.sub(r"['‘’`´]", "", text)
     text = text.replace("&", " and ")
     text = re.sub(r"[^a-z0-9.!?;°º\n ]+", " ", text)
