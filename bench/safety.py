@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from qa.config import PROJECT_ROOT, get_settings
 from qa.embedder import SentenceTransformerEmbedder
 from qa.safety import RedFlagDetector
-from qa.safety.examples import load_examples
+from qa.safety.second_opinion import load_examples
 
 DATA = PROJECT_ROOT / "tests" / "data"
 

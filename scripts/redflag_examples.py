@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 from qa.config import get_settings  # noqa: E402
 from qa.embedder import SentenceTransformerEmbedder  # noqa: E402
 from qa.safety.detector import RedFlagDetector  # noqa: E402
-from qa.safety.examples import EXAMPLES_FILE  # noqa: E402
+from qa.safety.second_opinion import EXAMPLES_FILE  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 # Every phrasing set in tests/data. A new set is measured on first sight (bench/safety.py) before it joins.
@@ -38,9 +38,10 @@ def main() -> None:
     # Rules only (no embedder): the bank is tagged by the reviewed rules, never by itself.
     detector = RedFlagDetector(known_words=SentenceTransformerEmbedder(get_settings().model).vocabulary())
     rows = [(text, tier, [f.concept for f in detector.findings(text)] if tier else []) for text, tier in labelled]
-    untagged = [text for text, tier, concepts in rows if tier and not concepts]
-    if untagged:
-        sys.exit(f"the rules miss these alarming examples; fix the rules first: {untagged}")
+    # An alarming example no rule finds still teaches the classifier, but cannot name a concept.
+    for text, tier, concepts in rows:
+        if tier and not concepts:
+            print(f"note: no rule finds this {tier} example (kept, untagged): {text}")
     with EXAMPLES_FILE.open("w", encoding="utf-8") as out:
         for text, tier, concepts in rows:
             out.write(json.dumps({"text": text, "tier": tier, "concepts": concepts}, ensure_ascii=False) + "\n")

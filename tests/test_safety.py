@@ -32,11 +32,21 @@ def _cases() -> list[tuple[str, str | None]]:
     return cases
 
 
-KNOWN_FALSE_ALARMS: set[str] = set()
+KNOWN_TO_THE_RULES = {
+    # Rules alone get these wrong; each is a strict xfail, so a fix shows up.
+    "Grandpa here - I've a stinking head cold and a stiff neck from the gardening. Is it safe for me to hold the baby?":
+    "false alarm: the grown-up is named as the writer, the 'I' is too far from the sign",
+    "My husband says he's 'limp as a noodle' after his night shift, not helpful when I need a hand with the twins":
+    "false alarm: 'he' after 'my husband says' is read as the baby (as in 'my wife says he's floppy')",
+    "Our hamster died and my 4 year old asked why he won't wake up, how do I explain death to her?":
+    "false alarm: 'he' is read as the baby; death is not allowed to clear 'won't wake'",
+    "Se cayó del cambiador, golpe en la cabeza, and now vomiting":
+    "missed by the rules (Spanish); the second opinion catches it",
+}
 CASES = _cases()
 PARAMS = [
-    pytest.param(text, tier, marks=pytest.mark.xfail(strict=True, reason="known false alarm"))
-    if text in KNOWN_FALSE_ALARMS
+    pytest.param(text, tier, marks=pytest.mark.xfail(strict=True, reason=KNOWN_TO_THE_RULES[text]))
+    if text in KNOWN_TO_THE_RULES
     else (text, tier)
     for text, tier in CASES
 ]
@@ -77,13 +87,16 @@ def test_phrasing(detector: RedFlagDetector, text: str, tier: str | None) -> Non
             assert result.banner == URGENT_NOTICE
 
 
-def test_second_opinion_adds_no_false_alarm_and_loses_nothing(full_detector: RedFlagDetector) -> None:
-    for text, tier in CASES:
-        result = full_detector.check(text)
-        if tier is None and text not in KNOWN_FALSE_ALARMS:
-            assert not result.triggered, f"false alarm from the example bank: {text!r} {result.terms}"
-        elif tier == "emergency":
-            assert result.tier == "emergency", text
+def test_with_the_second_opinion_every_set_meets_the_bar(full_detector: RedFlagDetector) -> None:
+    """As the service runs it: every emergency phrasing fires, at most 5% of each set's benign ones do."""
+    for path in sorted(DATA.glob("redflag_*.jsonl")):
+        rows = read_jsonl(path.name)
+        emergencies = [str(row["text"]) for row in rows if row["tier"] == "emergency"]
+        missed = [text for text in emergencies if full_detector.check(text).tier != "emergency"]
+        benign = [str(row["text"]) for row in rows if row["tier"] is None]
+        alarms = [text for text in benign if full_detector.check(text).triggered]
+        assert not missed, f"{path.name}: missed {missed}"
+        assert len(alarms) <= 0.05 * len(benign), f"{path.name}: false alarms {alarms}"
 
 
 @pytest.mark.parametrize(
@@ -186,7 +199,7 @@ def test_api_banner_also_when_retrieval_abstains(client: httpx.Client) -> None:
 
 
 def test_example_vectors_are_cached_by_model_and_texts(embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:
-    from qa.safety.examples import Example, ExampleMatcher
+    from qa.safety.second_opinion import Example, SecondOpinion
 
     examples = [
         Example("he is not breathing", "emergency", ("not_breathing",)),
@@ -194,12 +207,12 @@ def test_example_vectors_are_cached_by_model_and_texts(embedder: SentenceTransfo
         Example("he is fine now", None, ()),
         Example("she is fine with blue eyes", None, ()),
     ]
-    first = ExampleMatcher(embedder, examples, str.lower, cache_dir=tmp_path)
+    first = SecondOpinion(embedder, examples, str.lower, cache_dir=tmp_path)
     cached = list(tmp_path.glob("redflag-examples-*.npy"))
     assert len(cached) == 1
-    second = ExampleMatcher(embedder, examples, str.lower, cache_dir=tmp_path)
+    second = SecondOpinion(embedder, examples, str.lower, cache_dir=tmp_path)
     assert np.array_equal(first._vectors, second._vectors)
-    ExampleMatcher(embedder, [examples[0], *examples[2:]], str.lower, cache_dir=tmp_path)
+    SecondOpinion(embedder, [examples[0], *examples[2:]], str.lower, cache_dir=tmp_path)
     assert len(list(tmp_path.glob("redflag-examples-*.npy"))) == 2  # other texts, other key
 
 

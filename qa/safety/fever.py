@@ -13,7 +13,8 @@ from collections.abc import Callable
 from qa.safety.rules import FeverCheck
 
 _AGE = re.compile(
-    r"\b(\d+(?:\.\d+)?) ?(days?|d|weeks?|wks?|wk|w|months?|mos?|mths?)\b(?= ?old| ?o\b)"
+    r"\b(\d+(?:\.\d+)?) ?(days?|d|weeks?|wks?|wk|w|months?|mos?|mths?)\b"
+    r"(?= ?old| ?o\b| (?:baby|boy|girl|son|daughter|ka|ki|ke)\b)"
     r"|\b(?:at|aged?|is|hes|shes|only|just|baby) (\d+(?:\.\d+)?) ?(days?|weeks?|wks?|months?|mos?|mths?)\b"
 )
 _DAYS = {"d": 1, "day": 1, "days": 1, "w": 7, "wk": 7, "wks": 7, "week": 7, "weeks": 7}
@@ -43,21 +44,29 @@ def _age_days(text: str) -> list[float]:
 
 
 _A_GROWN_UPS = re.compile(
-    r"\b(?:i|ive|im|id|my|(?:husband|wife|partner|mum|mom|dad|grandma|grandad|nan)s?)"
-    r"(?: (?:have|has|had|got|ve|been|am|is|was|running|a|also|now|own|too|come down with \w+ and|with))*"
-    r" (?:temperature|temp|fever)(?: (?:of|is|was|at|reading|its|about|around))* ?$"
+    r"\b(?:my (?:own )?(?:temperature|temp)"
+    r"|(?:i|ive|im) (?:\w+ ){0,3}(?:flu|covid|a cold|a virus|ill|poorly|unwell)\b.{0,40}"
+    r"|(?:husband|wife|partner|mum|mom|dad|grandma|grandad|nan)s? (?:\w+ ){0,3}(?:temperature|temp|fever))"
+    r"(?:(?! (?:her|him|them|baby|she|he)\b).)*$"
 )
-"""The number follows "I've got a temperature of", "my temp is", "my husband has a fever of"."""
+_I_HAVE = re.compile(r"\b(?:i|ive|im) (?:\w+ ){0,3}(?:temperature|temp|fever)(?: of| is)? ?$")
+_ILLNESS_AFTER = re.compile(r" ?(?:degrees )?(?:[cf] )?(?:with|from) (?:the |a )?(?:flu|covid|cold|virus|bug)\b")
+"""The number belongs to a grown-up: "my temp is 39", "I've come down with flu and have a temperature of
+39", "my husband has a fever of 39" (but not "I've got a temperature of 38.6 on her")."""
 
 
-def _temperatures_c(text: str) -> list[float]:
+def _temperatures_c(text: str) -> tuple[list[float], bool]:
+    """The baby's temperatures in °C, and whether a grown-up's reading was left out."""
     found = []
+    skipped = False
     context = bool(_TEMPERATURE_CONTEXT.search(text))
     for match in _TEMPERATURE.finditer(text):
         if _SURROUNDINGS.search(text[max(0, match.start() - 40) : match.end() + 40]):
             continue  # the weather, the room or the bath, not the baby
-        if _A_GROWN_UPS.search(text[max(0, match.start() - 80) : match.start()]):
-            continue  # "I've got a temperature of 39": not the baby's
+        before, after = text[max(0, match.start() - 80) : match.start()], text[match.end() : match.end() + 30]
+        if _A_GROWN_UPS.search(before) or (_I_HAVE.search(before) and _ILLNESS_AFTER.match(after)):
+            skipped = True
+            continue
         value, unit = float(match.group(1)), match.group(3)
         if not (context or unit or match.group(2) or "." in match.group(1)):
             continue
@@ -65,18 +74,22 @@ def _temperatures_c(text: str) -> list[float]:
             value = (value - 32) * 5 / 9
         if 30 <= value <= 45:
             found.append(value)
-    return found
+    return found, skipped
 
 
-def fever_verdict(text: str, check: FeverCheck, is_negated: Callable[[str, re.Match[str]], bool]) -> bool | None:
+def fever_verdict(
+    text: str, check: FeverCheck, is_negated: Callable[[str, re.Match[str]], bool], ages_in: str | None = None
+) -> bool | None:
     """True: a baby under `max_age_days` with a high or low temperature, or a fever word and no number.
     False: an age and only normal temperatures were given, so the numbers answer it (not resemblance).
     None: the message does not say enough either way.
+
+    `text` is what is about now; `ages_in` the whole message (an age told in a past sentence still holds).
     """
-    ages = _age_days(text)
-    temperatures = _temperatures_c(text)
+    ages = _age_days(text if ages_in is None else ages_in)
+    temperatures, skipped = _temperatures_c(text)
     if ages and temperatures and all(check.low_c <= t < check.fever_c for t in temperatures):
-        return False
+        return None if skipped else False  # a reading set aside as a grown-up's never rules fever out
     if not ages or min(ages) >= check.max_age_days:
         return None
     if temperatures:

@@ -74,7 +74,7 @@ def _vectors(embedder: Embedder, texts: list[str], cache_dir: Path | None) -> np
     return vectors
 
 
-class ExampleMatcher:
+class SecondOpinion:
     def __init__(
         self,
         embedder: Embedder,
@@ -91,8 +91,10 @@ class ExampleMatcher:
         self._words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2).fit(texts)
         self._classifier = LogisticRegression(C=16, class_weight="balanced", max_iter=5000)
         self._classifier.fit(self._words.transform(texts), alarming)
-        self._alarming = [example for example in examples if example.tier is not None]
-        self._vectors = _vectors(embedder, [t for t, a in zip(texts, alarming, strict=True) if a], cache_dir)
+        # Named by the nearest alarming examples that carry rule concepts (hence sources).
+        named = [(text, example) for text, example in zip(texts, examples, strict=True) if example.concepts]
+        self._named = [example for _, example in named]
+        self._vectors = _vectors(embedder, [text for text, _ in named], cache_dir)
         self.threshold, self.k = threshold, k
 
     def probability(self, message: str) -> float:
@@ -105,7 +107,7 @@ class ExampleMatcher:
         if probability <= self.threshold:
             return None
         similarities = self._vectors @ self._embedder.encode([self._prepare(message)])[0]
-        neighbours = [self._alarming[i] for i in np.argsort(-similarities)[: self.k]]
+        neighbours = [self._named[i] for i in np.argsort(-similarities)[: self.k]]
         tier = "emergency" if any(n.tier == "emergency" for n in neighbours) else "urgent"
         concepts = tuple(dict.fromkeys(c for n in neighbours if n.tier == tier for c in n.concepts))
         return Opinion(tier=tier, concepts=concepts, probability=probability)
