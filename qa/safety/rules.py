@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 RULES_FILE = Path(__file__).resolve().parent.parent / "data" / "redflags.toml"
+WORDS_FILE = RULES_FILE.with_name("redflag_words.toml")
 TIERS = ("emergency", "urgent")
 _MACRO = re.compile(r"\{([A-Z]+)\}")
 
@@ -81,9 +82,12 @@ def _compile(patterns: list[str], macros: dict[str, str], concept: str) -> tuple
     return tuple(compiled)
 
 
-def load_rules(path: Path = RULES_FILE) -> RuleBook:
+def load_rules(path: Path = RULES_FILE, words: Path = WORDS_FILE) -> RuleBook:
+    """The rules (`path`) and how they read parents' words (`words`: spelling, lexicon, other senses)."""
     with path.open("rb") as handle:
         raw = tomllib.load(handle)
+    with words.open("rb") as handle:
+        raw |= tomllib.load(handle)
     sources: dict[str, str] = raw["sources"]
     macros: dict[str, str] = raw.get("macros", {})
     rules = []
