@@ -79,6 +79,8 @@ _I_STATE = _words(
 )
 """"I" is the subject only of a state ("I feel completely limp", "I've got a stiff neck", "I nearly choked");
 "I'm panicking, not breathing" and "I think not breathing" are about the baby."""
+_THEY = _words("they theyre them")
+_GENERIC = _words("babies infants newborns children kids toddlers")
 _SUBJECT_WINDOW = 15
 _AFTER_WINDOW = 2
 _OWN_THINGS = frozenset({"his", "their"})
@@ -103,6 +105,8 @@ def about_an_adult(text: str, match: re.Match[str], history: str = "") -> bool:
             return False
         if before[len(before) - distance + 1 : len(before) - distance + 2] == ["here"]:
             continue  # "Mum here, little one is gasping": the one writing
+        if word in _THEY and _GENERIC & set(earlier):
+            return True  # "babies shouldn't sleep on their tummy because they stop breathing": babies in general
         if word in BABY:
             return _pronoun_is_a_grown_up(word, earlier, history) and _no_baby_near(text, match, word)
         owner = word[:-1] if word.endswith("s") and word[:-1] in NOT_THE_BABY else word  # "my husband's neck"
@@ -175,11 +179,15 @@ _RESOLVED = re.compile(
     r"(?:fine|ok|okay|normal|laughing|smiling)"
     r"|\b(?:coughed|spat|brought|sicked|cleared) (?:it |them |the \w+ )?(?:up|out) (?:\w+ )?(?:straight away|right away"
     r"|immediately|at once|quickly|by (?:him|her)self)"
+    r"|\b(?:coughed|spat|brought|sicked|cleared) (?:it |them |the \w+ )?(?:up|out)\b.{0,30}\b(?:was|is) (?:\w+ )?"
+    r"(?:fine|ok|okay)"
     r"|\bcarried on (?:feeding|drinking|eating|playing|smiling|happily|happy|as normal|as if)\b"
     r"|\bwakes? (?:up )?(?:easily|fine|normally|happily|happy)\b|\bfeeds? well\b"
     r"|\b(?:fever|temperature|temp) (?:has |had |is )?(?:gone|went down|come down|came down|broke|broken|settled)\b"
     r"|\b\d+ (?:months?|weeks?|years?) (?:old )?now and (?:\w+ )?(?:fine|well|healthy|thriving)\b"
 )
+_RECOVERED = _words("laughing smiling playing feeding eating drinking sleeping herself himself normal")
+_RECOVERED_BEFORE = "".join(f"(?<!{word} )" for word in sorted(_RECOVERED))
 _PRESENT = re.compile(
     r"\b(?:right now|currently|at the moment|still|today|tonight|this (?:morning|afternoon|evening)|just now"
     r"|anymore|any more|no longer|lately|started|starting|began|begun|keeps? (?:happening|doing)"
@@ -188,14 +196,13 @@ _PRESENT = re.compile(
     r"|now (?:he|she|they|hes|shes|its|theyre)\b"
     r"(?! (?:is |s )?(?:\d|well|fine|ok|okay|thriving|healthy|good|great|better)))"
     # "again" is now ("it happened again"), but "laughing again" is recovery.
-    r"|(?<!laughing )(?<!smiling )(?<!playing )(?<!feeding )(?<!eating )(?<!drinking )(?<!herself )(?<!himself )"
-    r"(?<!normal )\bagain\b"
+    r"|" + _RECOVERED_BEFORE + r"\bagain\b"
 )
 
 
 _RECURS = re.compile(
     r"\b(?:happened|happening|doing it|did it|started|starting|had (?:it|another|one)|having (?:it|another|one)) "
-    r"(?:\w+ )?again\b|\bagain (?:today|tonight|now|this (?:morning|afternoon|evening))\b"
+    r"(?:\w+ )?again\b|" + _RECOVERED_BEFORE + r"\bagain (?:today|tonight|now|this (?:morning|afternoon|evening))\b"
     r"|\bstill (?:happening|going|doing it)|\bkeeps? (?:happening|doing (?:it|this|that))\b"
 )
 
@@ -305,7 +312,8 @@ _REASSURED = re.compile(
     r"|\b(?:woke|wakes?) (?:up )?(?:happy|smiling)|\bfeeding well|\bback to (?:normal|herself|himself)"
     r"|\b(?:haha\w*|giggl\w*|grinning|first steps|first tooth|came up (?:smiling|laughing|happy|fine))\b"
     r"|\b(?:loved|loves|enjoyed|enjoys) (?:it|every)|\bhad (?:a great time|fun)"
-    r"|\bhappy (?:all day|in (?:him|her|them)self|otherwise)"
+    r"|\bhappy (?:all day|in (?:him|her|them)self|otherwise)|\b(?:stable|recovering|on the mend) now\b"
+    r"|\b(?:naps?|napping|sleep regression|waking every|wakes? (?:up )?every|bedtime|night wakings?)\b"
     r"|(?<!stopped )(?<!not )\b(?:smiling|laughing) (?:away|again|at)\b"
     r"|\b(?:she|he|they|baby) (?:then )?(?:settles|calms(?: down)?|goes back to sleep|carries on)\b"
 )
