@@ -10,6 +10,7 @@ import httpx
 import numpy as np
 import pytest
 
+from qa.config import Settings
 from qa.embedder import SentenceTransformerEmbedder
 from qa.safety import DISCLAIMER, EMERGENCY_BANNER, URGENT_NOTICE, RedFlagDetector, load_rules
 from qa.safety.rules import RULES_FILE
@@ -59,9 +60,9 @@ def detector(embedder: SentenceTransformerEmbedder) -> RedFlagDetector:
 
 
 @pytest.fixture(scope="module")
-def full_detector(embedder: SentenceTransformerEmbedder) -> RedFlagDetector:
-    """Rules plus the example bank's second opinion, as the service runs it."""
-    return RedFlagDetector(known_words=embedder.vocabulary(), embedder=embedder)
+def full_detector(embedder: SentenceTransformerEmbedder, settings: Settings) -> RedFlagDetector:
+    """Rules plus the second opinion, as the service runs it (sharing its cache of the bank's vectors)."""
+    return RedFlagDetector(known_words=embedder.vocabulary(), embedder=embedder, cache_dir=settings.index_dir / "cache")
 
 
 def test_we_wrote_enough_phrasings_of_our_own() -> None:

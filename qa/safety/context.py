@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 
 def _words(text: str) -> frozenset[str]:
@@ -212,9 +213,15 @@ def brought_back(text: str) -> bool:
     return bool(_RECURS.search(text))
 
 
+@lru_cache(maxsize=4096)
 def about_the_past(sentence: str) -> bool:
-    """Long ago or already over, with nothing that brings it back to now."""
+    """Long ago or already over, with nothing that brings it back to now. (Asked for every match in a
+    clause, hence the cache.)"""
     return bool(_PAST.search(sentence) or _RESOLVED.search(sentence)) and not _PRESENT.search(sentence)
+
+
+def _over(clause: str) -> bool:
+    return bool(_RESOLVED.search(clause)) and not _PRESENT.search(clause)
 
 
 _CONTRAST = re.compile(r" (?=(?:but|however|although|though|whereas)\b)")
@@ -232,7 +239,7 @@ def told_as_past(text: str, span: tuple[int, int], starts: Sequence[int] = (0,))
         return True
     start, stop = _sentence(text, end, starts)
     clauses = _CONTRAST.split(text[start:stop])
-    if len(clauses) > 1 and _RESOLVED.search(clauses[-1]) and not _PRESENT.search(clauses[-1]):
+    if len(clauses) > 1 and _over(clauses[-1]):
         return True
     offset = start
     for clause in clauses:
@@ -266,9 +273,13 @@ reach back: in "he's not breathing, what do I do if he goes blue" the first sign
 _NEW_CLAUSE = re.compile(r"\b(?:hes|shes|theyre|its|but|now)\b")
 
 
+def framed_as_curiosity(text: str) -> bool:
+    return bool(_FRAMED.search(text)) and not _PRESENT.search(text)
+
+
 def asked_about(text: str, match: re.Match[str]) -> bool:
     """After a what-if in the same clause, or in a sentence framed as curiosity."""
-    if _FRAMED.search(text) and not _PRESENT.search(text):
+    if framed_as_curiosity(text):
         return True
     return any(
         asking.end() <= match.start() and not _NEW_CLAUSE.search(text, asking.end(), match.start())
@@ -299,10 +310,8 @@ def is_information_question(text: str, parts: list[str]) -> bool:
 
     `parts` are the sentences of `text`; "is this spasms? eyes roll up, body tenses" describes a baby.
     """
-    if _FRAMED.search(text) and not _PRESENT.search(text):
-        return True
-    asks = all(_WH_START.match(part) or (_AUX_START.match(part) and "?" in text) for part in parts)
-    return bool(parts) and asks and not _PERSONAL.search(text)
+    asked = "?" in text
+    return framed_as_curiosity(text) or (bool(parts) and all(general_question(part, asked) for part in parts))
 
 
 # The second opinion is the "in doubt" layer; these take the doubt away (the rules still apply in full).

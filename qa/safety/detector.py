@@ -112,10 +112,10 @@ class RedFlagDetector:
         """`examples` replaces the reviewed bank (to measure the second opinion on a set it has not seen)."""
         self.book = book or load_rules()
         self._fix = WordFixer(self.book.spelling, self.book.lexicon, known_words | self.book.keep)
-        self._examples: SecondOpinion | None = None
+        self.second_opinion: SecondOpinion | None = None
         if embedder is not None:
             bank = load_examples() if examples is None else examples
-            self._examples = SecondOpinion(embedder, bank, self.prepare, cache_dir=cache_dir)
+            self.second_opinion = SecondOpinion(embedder, bank, self.prepare, cache_dir=cache_dir)
         # A concept keeps its own tier and sources, whoever finds it.
         self._concepts = {rule.concept: Finding(rule.concept, rule.tier, rule.sources) for rule in self.book.rules}
         fever = self.book.fever
@@ -163,8 +163,8 @@ class RedFlagDetector:
         # What the rules judged ("he's not floppy", "purple from the beetroot", the past) is no evidence for
         # the second opinion; it reads the rest of the message (the last part read is the whole message).
         unjudged = parts[-1].without(judged, keep=now) if parts else ""
-        if not found and self._examples is not None and open_to_resemblance(unjudged, text):
-            opinion = self._examples.opinion(unjudged)
+        if not found and self.second_opinion is not None and open_to_resemblance(unjudged, text):
+            opinion = self.second_opinion.opinion(unjudged)
             for concept in opinion.concepts if opinion is not None else ():
                 if not (concept == fever.concept and fever_says is False):
                     found[concept] = self._concepts[concept]

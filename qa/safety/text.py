@@ -57,7 +57,6 @@ def canonical(text: str) -> str:
     """Lower case, apostrophes dropped, punctuation to spaces (sentence ends kept), numbers as digits."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = _elapsed(re.sub(r"['‘’`´]", "", text))
-    text = re.sub(r"['‘’`´]", "", text)
     text = text.replace("&", " and ")
     text = re.sub(r"[^a-z0-9.!?;°º\n ]+", " ", text)
     text = _NUMBER_WORD.sub(lambda m: str(_NUMBERS[m.group(1)]), text)
