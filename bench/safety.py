@@ -1,27 +1,25 @@
-"""How well the red-flag detector does on labelled phrasing sets. Run: `make bench`.
+"""How well the red-flag detector does on the labelled phrasing sets in eval/safety. Run: `make bench`.
 
-Prints, for each set, emergency recall (fired at the emergency tier), urgent recall (fired at all)
-and false alarms among the benign messages, for the rules alone and for rules plus the example
-bank's second opinion (as the service runs it). A new set written by someone who has not seen the
-rules is the honest test: measure it here on first sight, before fixing anything
-(`bench/safety.py /path/to/new_set.jsonl --misses`). Once a set has joined the example bank, the
-third row ("bank w/o set") still estimates the second opinion on unseen wording: its classifier is
-trained on the bank without that set's messages (the rules, though, have seen it). `--sweep` does that
-for several classifier thresholds; the last table is the detector's start-up and per-message time.
+For each set: emergency recall (fired at the emergency tier), urgent recall (fired at all) and false
+alarms among benign messages, for the rules alone and for rules plus the second opinion as the service
+runs it, with the classifier trained WITHOUT that set (leave-one-set-out: the honest figure once a set
+has joined the bank; the rules, though, have seen every set). A new set is measured on first sight,
+before anything is learned from it: `bench/safety.py NEW.jsonl --misses`.
+
+`--compare` measures the second opinion's feature options side by side, leave-one-set-out; `--sweep`
+its threshold. The last table is the detector's start-up and per-message time.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
-import dataclasses
-import json
 import os
 import random
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -29,74 +27,103 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa.config import PROJECT_ROOT, get_settings
 from qa.embedder import SentenceTransformerEmbedder
-from qa.safety import RedFlagDetector
-from qa.safety.second_opinion import Example, load_examples
+from qa.safety import RedFlagDetector, load_rules, second_opinion
+from qa.safety.evaluation import PhrasingSet, Score, load_sets, read_set, score
+from qa.safety.second_opinion import DEFAULT_FEATURES, FEATURES, Example, load_examples
 
-DATA = PROJECT_ROOT / "tests" / "data"
-
-
-def read(path: Path) -> list[tuple[str, str | None]]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [(str(row["text"]), row["tier"]) for row in rows]
-
-
-def score(detector: RedFlagDetector, rows: list[tuple[str, str | None]]) -> tuple[str, list[str]]:
-    counts = {"emergency": [0, 0], "urgent": [0, 0], None: [0, 0]}
-    misses: list[str] = []
-    for text, tier in rows:
-        result = detector.check(text)
-        ok = result.tier == "emergency" if tier == "emergency" else result.triggered == (tier is not None)
-        counts[tier][0] += ok if tier is not None else result.triggered
-        counts[tier][1] += 1
-        if not ok:
-            misses.append(f"  [{tier or 'benign'} -> {result.tier or 'nothing'} {','.join(result.terms)}] {text}")
-    (e, ne), (u, nu), (fa, nb) = counts["emergency"], counts["urgent"], counts[None]
-    return f"{e:3d}/{ne:<3d} {u:3d}/{nu:<3d} {fa:3d}/{nb:<3d} ({fa / max(nb, 1):5.1%})", misses
+SETS = PROJECT_ROOT / "eval" / "safety"
+EMBEDDER = SentenceTransformerEmbedder(get_settings().model)
+VOCABULARY = EMBEDDER.vocabulary()
+CACHE = get_settings().index_dir / "cache"
+BOOK = load_rules()
 
 
-def held_out(rows: list[tuple[str, str | None]], bank: list[Example]) -> RedFlagDetector:
-    """The detector with a classifier trained on the bank without these messages."""
-    texts = {text for text, _ in rows}
-    unseen = [example for example in bank if example.text not in texts]
-    return RedFlagDetector(known_words=VOCABULARY, embedder=EMBEDDER, examples=unseen)
+def without(bank: list[Example], origin: str) -> list[Example]:
+    return [example for example in bank if example.origin != origin]
 
 
-def sweep(sets: list[Path], thresholds: list[float], bank: list[Example]) -> None:
-    """Classifier alone (recall on alarming messages) and with the rules (false alarms), each set held out."""
-    caught = {t: 0 for t in thresholds}
-    alarms = {t: 0 for t in thresholds}
-    alarming = benign = 0
-    for path in sets:
-        rows = read(path)
-        detector = held_out(rows, bank)
-        alone = copy.copy(detector)
-        alone.book = dataclasses.replace(detector.book, rules=())
-        alarming += sum(tier is not None for _, tier in rows)
-        benign += sum(tier is None for _, tier in rows)
-        for threshold in thresholds:
-            assert detector.second_opinion is not None
-            detector.second_opinion.threshold = threshold
-            caught[threshold] += sum(alone.check(text).triggered for text, tier in rows if tier is not None)
-            alarms[threshold] += sum(detector.check(text).triggered for text, tier in rows if tier is None)
-    print(f"\nthreshold sweep, each of {len(sets)} sets held out ({alarming} alarming, {benign} benign)")
-    print("threshold  classifier alone  rules+classifier false alarms")
-    for t in thresholds:
-        alone = f"{caught[t]:4d}/{alarming} ({caught[t] / alarming:5.1%})"
-        print(f"{t:9.2f}  {alone}  {alarms[t]:4d}/{benign} ({alarms[t] / benign:5.1%})")
+def detector(bank: list[Example], features: str = DEFAULT_FEATURES, threshold: float | None = None) -> RedFlagDetector:
+    found = RedFlagDetector(
+        book=BOOK, known_words=VOCABULARY, embedder=EMBEDDER, cache_dir=CACHE, examples=bank, features=features
+    )
+    if threshold is not None and found.second_opinion is not None:
+        found.second_opinion.threshold = threshold
+    return found
+
+
+def table(sets: Sequence[PhrasingSet], bank: list[Example], show_misses: bool) -> None:
+    rules = RedFlagDetector(book=BOOK, known_words=VOCABULARY)
+    print(f"{'set':18s} {'detector':22s} {'emergency':>9s} {'urgent':>7s} {'false alarms':>17s}")
+    total = Score()
+    for phrasing_set in sets:
+        in_bank = any(example.origin == phrasing_set.file for example in bank)
+        rows = {
+            "rules": rules,
+            "rules+classifier" + (" (set out)" if in_bank else ""): detector(without(bank, phrasing_set.file)),
+        }
+        for name, candidate in rows.items():
+            result = score(candidate.check, phrasing_set.rows)
+            print(f"{phrasing_set.file:18s} {name:22s} {result.line()}")
+            if name != "rules":
+                for key, (hit, count) in result.counts.items():
+                    total.counts[key][0] += hit
+                    total.counts[key][1] += count
+            if show_misses:
+                for phrasing, flag in result.misses:
+                    print(f"    [{phrasing.tier or 'benign'} -> {flag.tier or 'nothing'} {','.join(flag.terms)}]"
+                          f" {phrasing.kind}: {phrasing.text}")  # fmt: skip
+    print(f"{'all sets':18s} {'rules+classifier':22s} {total.line()}")
+
+
+def markdown(sets: Sequence[PhrasingSet], bank: list[Example]) -> None:
+    """The README table: each set's first-sight figures beside its leave-one-set-out figures now."""
+
+    def cell(counts: Sequence[int]) -> str:
+        e, ne, u, nu, fa, nb = counts
+        return f"{e}/{ne} | {u}/{nu} | {fa}/{nb} ({fa / max(nb, 1):.0%})"
+
+    print("| set | first sight: emergency | urgent | false alarms | left out now: emergency | urgent | false alarms |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for phrasing_set in sets:
+        result = score(detector(without(bank, phrasing_set.file)).check, phrasing_set.rows)
+        now = [n for key in ("emergency", "urgent", "benign") for n in result.counts[key]]
+        first = cell(phrasing_set.first_sight) if phrasing_set.first_sight else "- | - | -"
+        print(f"| {phrasing_set.file} | {first} | {cell(now)} |")
+
+
+def compare(sets: Sequence[PhrasingSet], bank: list[Example], options: list[str], threshold: float | None) -> None:
+    """Each feature option, each held-out set left out of training in turn; totals over those sets."""
+    held = [s for s in sets if s.held_out]
+    print(f"\nsecond opinion options, leave-one-set-out over {len(held)} held-out sets")
+    print(f"{'features':22s} {'classifier alone: alarming caught':>34s}   rules+classifier: emergency, urgent, alarms")
+    for features in options:
+        alone, full = Score(), Score()
+        for phrasing_set in held:
+            candidate = detector(without(bank, phrasing_set.file), features, threshold)
+            assert candidate.second_opinion is not None
+            for row in phrasing_set.rows:
+                full.add(row, candidate.check(row.text))
+                if row.tier is not None:
+                    opinion = candidate.second_opinion.opinion(row.text)
+                    alone.counts["urgent"][0] += opinion is not None
+                    alone.counts["urgent"][1] += 1
+        caught, alarming = alone.counts["urgent"]
+        print(f"{features:22s} {caught:>20d}/{alarming} ({caught / alarming:5.1%})   {full.line()}")
 
 
 def speed(messages: list[str]) -> None:
     with tempfile.TemporaryDirectory() as cache:
+        second_opinion._MEMO.clear()  # a cold start: no vectors in memory, none on disk
         started = time.perf_counter()
         RedFlagDetector(known_words=VOCABULARY, embedder=EMBEDDER, cache_dir=Path(cache))
         cold = time.perf_counter() - started
         started = time.perf_counter()
-        detector = RedFlagDetector(known_words=VOCABULARY, embedder=EMBEDDER, cache_dir=Path(cache))
+        warm_detector = RedFlagDetector(known_words=VOCABULARY, embedder=EMBEDDER, cache_dir=Path(cache))
         warm = time.perf_counter() - started
     times = []
     for message in messages:
         started = time.perf_counter()
-        detector.check(message)
+        warm_detector.check(message)
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
     words = " ".join(messages).lower().split()
@@ -105,47 +132,43 @@ def speed(messages: list[str]) -> None:
     for _ in range(200):  # 1,000-character messages made of the phrasings' own words
         message = " ".join(rng.choice(words) for _ in range(250))[:1000]
         started = time.perf_counter()
-        detector.check(message)
+        warm_detector.check(message)
         worst = max(worst, (time.perf_counter() - started) * 1000)
+    raw = []
+    for message in messages[:500]:
+        started = time.perf_counter()
+        EMBEDDER.encode([message])
+        raw.append((time.perf_counter() - started) * 1000)
+    raw.sort()
     print(f"\ndetector start: {cold:.1f} s with an empty vector cache, {warm:.1f} s with it")
     print(f"check over {len(times)} phrasings: p50 {statistics.median(times):.1f} ms,"
           f" p99 {times[int(len(times) * 0.99)]:.1f} ms, max {times[-1]:.1f} ms;"
           f" 200 random 1,000-character messages: max {worst:.1f} ms")  # fmt: skip
-
-
-EMBEDDER = SentenceTransformerEmbedder(get_settings().model)
-VOCABULARY = EMBEDDER.vocabulary()
-CACHE = get_settings().index_dir / "cache"
+    print(f"raw model encode of one message (same run, 500 phrasings): p50 {statistics.median(raw):.1f} ms,"
+          f" p99 {raw[int(len(raw) * 0.99)]:.1f} ms")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sets", nargs="*", type=Path, help="JSONL phrasing sets (default: tests/data/redflag_*.jsonl)")
+    parser.add_argument("sets", nargs="*", type=Path, help="JSONL phrasing sets (default: every set in eval/safety)")
     parser.add_argument("--misses", action="store_true", help="list every missed or false-alarm message")
-    parser.add_argument("--sweep", metavar="T,T,...", help="classifier thresholds to compare, each set held out")
+    parser.add_argument("--compare", metavar="F,F,...", help=f"feature options to compare ({', '.join(FEATURES)})")
+    parser.add_argument("--threshold", type=float, help="classifier threshold for --compare (default: the product's)")
+    parser.add_argument("--markdown", action="store_true", help="print the README table (first sight, left out now)")
+    parser.add_argument("--no-speed", action="store_true", help="skip the timing table")
     args = parser.parse_args()
-    sets = args.sets or sorted(DATA.glob("redflag_*.jsonl"))
+    known = load_sets(SETS)
+    sets = [PhrasingSet(path.name, "given", tuple(read_set(path))) for path in args.sets] if args.sets else known
     bank = load_examples()
-    if args.sweep:
-        sweep(sets, [float(t) for t in args.sweep.split(",")], bank)
+    if args.markdown:
+        markdown(sets, bank)
         return
-    detectors = {
-        "rules": RedFlagDetector(known_words=VOCABULARY),
-        "rules+bank": RedFlagDetector(known_words=VOCABULARY, embedder=EMBEDDER, cache_dir=CACHE),
-    }
-    print(f"{'set':28s} {'detector':12s} {'emergency':>9s} {'urgent':>7s} {'false alarms':>16s}")
-    for path in sets:
-        rows = read(path)
-        if {text for text, _ in rows} & {example.text for example in bank}:
-            detectors["bank w/o set"] = held_out(rows, bank)
-        else:
-            detectors.pop("bank w/o set", None)
-        for name, detector in detectors.items():
-            line, misses = score(detector, rows)
-            print(f"{path.name:28s} {name:12s} {line}")
-            if args.misses:
-                print("\n".join(misses))
-    speed([text for path in sets for text, _ in read(path)])
+    if args.compare:
+        compare(sets, bank, args.compare.split(","), args.threshold)
+        return
+    table(sets, bank, args.misses)
+    if not args.no_speed:
+        speed([row.text for phrasing_set in sets for row in phrasing_set.rows])
 
 
 if __name__ == "__main__":

@@ -48,9 +48,7 @@ class Speller:
         lower = word.lower()
         if len(lower) < 4 or lower in self._known:
             return word
-        best = process.extractOne(
-            lower, self._corpus, scorer=Levenshtein.distance, score_cutoff=self._max_edits(lower)
-        )
+        best = process.extractOne(lower, self._corpus, scorer=Levenshtein.distance, score_cutoff=self._max_edits(lower))
         return best[0] if best is not None else word
 
     def correct(self, text: str) -> str:

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 QUESTION_MAX_CHARS = 1000
 """Longest question accepted, after trimming (part of the API contract)."""
+MESSAGE_MAX_CHARS = 20_000
+"""Longest message the red-flag check reads whole (`QAService.red_flag`): a pasted story, not a question."""
 TOP_K_MAX = 10
 """Most answers a caller may ask for (part of the API contract)."""
 
@@ -28,6 +30,10 @@ class Entry(_Frozen):
     lines: tuple[int, int] = Field(description="1-based first and last line of the answer.")
     url: str | None = None
     publisher: str | None = Field(default=None, description="Optional origin named by the corpus.")
+    reassuring: bool = Field(
+        default=False,
+        description="The answer tells a parent that something is normal; held back while a banner shows.",
+    )
 
     @property
     def question(self) -> str:

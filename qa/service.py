@@ -2,7 +2,8 @@
 
 It owns the pipeline after the index: retrieval, the abstain decision,
 citations and the safety check, and returns one `AskResult`. The CLI, the JSON
-API and the chat call `ask` and never reach past it.
+API and the chat call `ask` (the chat also `red_flag`, for a message too long to
+ask) and never reach past it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,17 @@ from qa.errors import InvalidQuestionError
 from qa.index import Manifest, build_index, load_index, save_index
 from qa.loaders import fingerprint, load_corpus
 from qa.query import Synonyms
-from qa.records import QUESTION_MAX_CHARS, TOP_K_MAX, Answer, AskResult, Citation, IndexInfo, Suggestion
+from qa.records import (
+    MESSAGE_MAX_CHARS,
+    QUESTION_MAX_CHARS,
+    TOP_K_MAX,
+    Answer,
+    AskResult,
+    Citation,
+    IndexInfo,
+    RedFlag,
+    Suggestion,
+)
 from qa.retriever import Hit, Retriever, Scoring
 from qa.safety import RedFlagDetector
 
@@ -59,17 +70,46 @@ def _answer(hit: Hit, scoring: Scoring) -> Answer:
     )
 
 
-def validate_question(question: str, top_k: int) -> str:
-    """The trimmed question, or an `InvalidQuestionError` that says what to fix."""
-    text = question.strip()
+def select_hits(
+    hits: Sequence[Hit], top_k: int, abstain_threshold: float, red_flag: RedFlag
+) -> tuple[list[Hit], list[Hit]]:
+    """(hits shown as answers, hits offered as related questions), best first. Pure.
+
+    Under a banner a reply must never reassure against it: "it is completely normal" right below
+    "see a doctor today" tells a worried parent to wait. So while the red flag is up, entries
+    marked `reassuring` are neither answers nor suggestions. An emergency needs action, not
+    reading, so it gets no related questions at all; an urgent notice keeps only those at or above
+    the abstain threshold, so they stay on what the message is about rather than wander.
+    """
+    flagged = red_flag.triggered
+    usable = [hit for hit in hits if not (flagged and hit.entry.reassuring)]
+    answers = [hit for hit in usable if hit.similarity >= abstain_threshold][:top_k]
+    shown = {hit.entry.id for hit in answers}
+    related = [hit for hit in usable if hit.entry.id not in shown]
+    if flagged and red_flag.tier != "urgent":  # emergency (or a tier we do not know): nothing to browse
+        related = []
+    elif flagged:
+        related = [hit for hit in related if hit.similarity >= abstain_threshold]
+    return answers, related[:SUGGESTIONS]
+
+
+def _clean(text: str, what: str) -> str:
+    """The trimmed text, or an `InvalidQuestionError` if it is not valid text or empty."""
+    text = text.strip()
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:  # lone surrogates: from bad bytes on a command line, or "\udcff" in JSON
         raise InvalidQuestionError(
-            f"the question contains characters that are not valid text (at position {exc.start}); send UTF-8 text"
+            f"the {what} contains characters that are not valid text (at position {exc.start}); send UTF-8 text"
         ) from exc
     if not text:
-        raise InvalidQuestionError("the question is empty: type a question")
+        raise InvalidQuestionError(f"the {what} is empty: type a {what}")
+    return text
+
+
+def validate_question(question: str, top_k: int) -> str:
+    """The trimmed question, or an `InvalidQuestionError` that says what to fix."""
+    text = _clean(question, "question")
     if len(text) > QUESTION_MAX_CHARS:
         raise InvalidQuestionError(
             f"the question is {len(text)} characters long; shorten it to {QUESTION_MAX_CHARS} or fewer"
@@ -100,26 +140,37 @@ class QAService:
         """
         self._retriever = retriever
 
+    def red_flag(self, message: str) -> RedFlag:
+        """The safety check alone, on the whole message, however long (up to `MESSAGE_MAX_CHARS`).
+
+        For a message too long to `ask`: the front end still shows the banner it calls for, since a
+        sign at the end of a long story ("... and he is not breathing") must not go unread.
+        """
+        text = _clean(message, "message")
+        if len(text) > MESSAGE_MAX_CHARS:
+            raise InvalidQuestionError(
+                f"the message is {len(text)} characters long; the most that can be read is {MESSAGE_MAX_CHARS}"
+            )
+        return self._detector.check(text)
+
     def ask(self, question: str, top_k: int = 3) -> AskResult:
         text = validate_question(question, top_k)
         retriever = self._retriever  # one build for the whole request, even during a swap
         scoring = retriever.scoring
+        # Read from the user's own words, whatever retrieval finds (also when it abstains).
+        red_flag = self._detector.check(text)
         hits = retriever.search(text, top_k + SUGGESTIONS)
-        confident = [hit for hit in hits[:top_k] if hit.similarity >= scoring.abstain_threshold]
-        shown = {hit.entry.id for hit in confident}
-        suggestions = [
-            Suggestion(id=hit.entry.id, question=hit.entry.question, score=scoring.confidence(hit.similarity))
-            for hit in hits
-            if hit.entry.id not in shown
-        ][:SUGGESTIONS]
+        answers, related = select_hits(hits, top_k, scoring.abstain_threshold, red_flag)
         return AskResult(
             question=text,
-            abstained=not confident,
-            answers=[_answer(hit, scoring) for hit in confident],
-            # Read from the user's own words, whatever retrieval found (also when it abstains).
-            red_flag=self._detector.check(text),
+            abstained=not answers,
+            answers=[_answer(hit, scoring) for hit in answers],
+            red_flag=red_flag,
             index=_index_info(retriever),
-            suggestions=suggestions,
+            suggestions=[
+                Suggestion(id=hit.entry.id, question=hit.entry.question, score=scoring.confidence(hit.similarity))
+                for hit in related
+            ],
         )
 
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from qa.errors import InvalidQuestionError
+from qa.records import MESSAGE_MAX_CHARS
+from qa.service import QAService
+
+TWITCHING = "is-baby-face-twitching-normal"
+
 
 def test_ask_contract(client: httpx.Client) -> None:
     response = client.post("/api/ask", json={"question": "  what do febrile seizures look like?  ", "top_k": 2})
@@ -22,7 +28,7 @@ def test_ask_contract(client: httpx.Client) -> None:
     assert first["citation"] == {
         "source": "infant_seizures_faq.txt",
         "question": "What do febrile seizures look like?",
-        "lines": [33, 33],
+        "lines": [35, 35],
         "url": None,
     }
     assert set(body["red_flag"]) == {"triggered", "tier", "terms", "banner"}
@@ -90,3 +96,31 @@ def test_odd_json_is_a_422_never_a_500(client: httpx.Client, body: bytes, fragme
     response = client.post("/api/ask", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert fragment in response.json()["detail"]
+
+
+def test_no_reassuring_answer_under_an_urgent_notice(client: httpx.Client) -> None:
+    message = "my 5 month old does clusters of jerks when she wakes up and she has stopped smiling"
+    body = client.post("/api/ask", json={"question": message}).json()
+    assert body["red_flag"]["triggered"] is True
+    assert body["red_flag"]["tier"] == "urgent"
+    assert TWITCHING not in [answer["id"] for answer in body["answers"]]
+    assert body["answers"], "the answers about spasms and lost skills still show"
+    # The same entry still comes first for a parent asking whether face twitching is normal.
+    calm = client.post("/api/ask", json={"question": "is it normal for my newborn's face to twitch?"}).json()
+    assert calm["red_flag"]["triggered"] is False
+    assert calm["answers"][0]["id"] == TWITCHING
+
+
+def test_red_flag_reads_a_whole_long_message_up_to_the_cap(service: QAService) -> None:
+    calm = "We spent the morning at the park and he laughed at the ducks. "
+    sign = "Now his lips are blue and he is not breathing."
+    message = (calm * (MESSAGE_MAX_CHARS // len(calm)))[: MESSAGE_MAX_CHARS - len(sign) - 1] + " " + sign
+    assert len(message) == MESSAGE_MAX_CHARS
+    assert service.red_flag(message).tier == "emergency"
+    assert service.red_flag(message[: -len(sign)]).triggered is False
+    with pytest.raises(InvalidQuestionError, match=r"the message is 20001 characters long; .* 20000"):
+        service.red_flag(message + "x")
+    with pytest.raises(InvalidQuestionError, match="the message is empty"):
+        service.red_flag("  \n ")
+    with pytest.raises(InvalidQuestionError, match="shorten it to 1000"):
+        service.ask(message)  # `ask` keeps its own limit (the API contract)

@@ -10,28 +10,43 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from qa.config import Settings
 from qa.records import AskResult, Citation, RedFlag
 from qa.safety import DISCLAIMER
 from qa.service import QAService
+from tests.chat_page import ask, click_to_ask, open_chat, question_box, replies
 from tests.harness import CHROMIUM, CHROMIUM_ARGS, LiveServer, serve
 from ui import render
 
-TIMEOUT = 20_000  # ms; a round trip takes well under a second, the first page load a few
 TWITCH = "my baby's face twitches, is that normal?"
 EMERGENCY = "my baby isnt breathing and her lips are blue"
 OFF_TOPIC = "how do I bake sourdough bread"
 ABSTAINED = re.compile(r"\bqa-abstained\b")
 INJECTIONS = ("<img src=x onerror=alert(1)>", "**bold** [link](javascript:alert(1))")
+CLUSTERS = "my 5 month old does clusters of jerks when she wakes up and she has stopped smiling"
+_STORY = (  # 1,478 calm characters, and the sign at the very end (past the first 1,000)
+    "Sorry this is long, I wanted to give you the whole picture. Our son is seven months old and has been a",
+    "happy, easy baby from the start. He was born at term after an uneventful pregnancy, fed well from the first",
+    "day and has gained weight steadily at every check with the health visitor. He sleeps in a cot in our room,",
+    "usually from seven in the evening until about five in the morning, and has two naps during the day. This week",
+    "we started him on mashed banana, sweet potato and porridge, which he seems to love, and he has been sitting up",
+    "with a little support and reaching for his toys. On Saturday we took him to the park with his grandparents, he",
+    "watched the ducks for ages and laughed at the dog next door. On Sunday we had a quiet day at home, a long walk",
+    "in the pram and a bath before bed, and he went down without any fuss. His older sister adores him and reads",
+    "him picture books, and he babbles back at her and grabs the pages. We have been wondering about the little",
+    "jerks he sometimes makes as he drifts off, and whether the occasional twitch of his face is something to",
+    "mention at his next check up, which is in two weeks. My mother says all her babies did the same and not to",
+    "worry, but my partner likes to ask. Last month we moved house and he settled into the new place quickly, which",
+    "surprised us. He loves his bouncer in the kitchen while we cook. Anyway, that was the plan for this evening,",
+    "but right now as I type this his lips are blue and he is not breathing",
+)
+LONG_STORY = " ".join(_STORY)
 
 
 # ---------------------------------------------------------------- fixtures
@@ -58,46 +73,6 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@dataclass
-class Watch:
-    """Everything the page did that a test must not allow."""
-
-    outside: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-
-    def request(self, request: Request) -> None:
-        parts = urlsplit(request.url)
-        if parts.scheme not in ("data", "blob") and parts.hostname != "127.0.0.1":
-            self.outside.append(request.url)
-
-    def console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.errors.append(f"console: {message.text}")
-
-
-@contextmanager
-def open_chat(browser: Browser, url: str, width: int = 1280, height: int = 900) -> Iterator[Page]:
-    """A fresh page (a fresh chat session) that fails the test if it reached past 127.0.0.1 or logged errors."""
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    watch = Watch()
-    page.on("request", watch.request)
-    page.on("console", watch.console)
-    page.on("pageerror", lambda error: watch.errors.append(f"pageerror: {error}"))
-    page.on("dialog", lambda dialog: (watch.dialogs.append(dialog.message), dialog.dismiss()))
-    page.set_default_timeout(TIMEOUT)
-    page.goto(url)  # never "networkidle": Gradio keeps a heartbeat stream open
-    expect(question_box(page)).to_be_visible()
-    try:
-        yield page
-    finally:
-        context.close()
-    assert watch.outside == [], f"requests left 127.0.0.1: {watch.outside}"
-    assert watch.errors == [], watch.errors
-    assert watch.dialogs == [], f"dialogs opened: {watch.dialogs}"
-
-
 @pytest.fixture()
 def page(browser: Browser, chat_server: LiveServer) -> Iterator[Page]:
     with open_chat(browser, chat_server.url) as chat:
@@ -111,30 +86,6 @@ def phone(browser: Browser, chat_server: LiveServer) -> Iterator[Page]:
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def question_box(page: Page) -> Locator:
-    return page.locator("#qa-question textarea")
-
-
-def replies(page: Page) -> Locator:
-    return page.locator("#qa-chat .qa-reply")
-
-
-def ask(page: Page, question: str) -> Locator:
-    """Type and send a question; return the new reply bubble (this one, for good) once it is there."""
-    before = replies(page).count()
-    question_box(page).fill(question)
-    question_box(page).press("Enter")
-    expect(replies(page)).to_have_count(before + 1)
-    return replies(page).nth(before)  # not .last: that would follow later replies
-
-
-def click_to_ask(page: Page, button: Locator) -> Locator:
-    before = replies(page).count()
-    button.click()
-    expect(replies(page)).to_have_count(before + 1)
-    return replies(page).nth(before)  # not .last: that would follow later replies
 
 
 def wait_for_row(db: Path, question: str, rating: str | None) -> Any:
@@ -179,7 +130,7 @@ def test_answer_is_verbatim_with_its_citation(page: Page, service: QAService) ->
     expect(best).to_contain_text("the baby\u2019s normally developing")  # curly quote kept
     cite = reply.locator(".qa-best .qa-cite")
     expect(cite).to_contain_text("Is baby face twitching normal?")
-    expect(cite).to_contain_text("infant_seizures_faq.txt, lines 5-5")
+    expect(cite).to_contain_text("infant_seizures_faq.txt, lines 7-7")
 
     # Line breaks, indentation and list numbers exactly as in the source file.
     question = "how can I tell if my baby is having a seizure?"
@@ -295,6 +246,42 @@ def test_empty_question_shows_the_engine_message_not_a_traceback(page: Page) -> 
 
 
 @pytest.mark.browser
+def test_no_reassurance_under_the_urgent_notice_at_phone_width(phone: Page) -> None:
+    reply = ask(phone, CLUSTERS)
+    expect(phone.locator("#qa-urgent [role=status]")).to_be_visible()
+    expect(phone.locator("#qa-emergency")).to_be_hidden()
+    expect(reply.locator(".qa-best .qa-answer")).to_be_visible()  # the answers about spasms still show
+    # Nowhere in the reply: not the best answer, the folded matches (textContent) or a related question.
+    expect(reply).not_to_contain_text("completely normal")
+    expect(reply).not_to_contain_text("Is baby face twitching normal?")
+
+
+@pytest.mark.browser
+def test_a_long_pasted_message_is_read_whole_and_the_reply_says_to_shorten_it(page: Page) -> None:
+    box, counter = question_box(page), page.locator("#qa-counter")
+    expect(counter).to_have_text("0 / 1,000 characters")
+    assert box.get_attribute("maxlength") is None  # a browser maxlength cuts a paste without a word
+    box.focus()
+    page.keyboard.insert_text(LONG_STORY)  # as a paste does: all of it in one input event
+    expect(box).to_have_value(LONG_STORY)
+    expect(counter.locator(".qa-counter-over")).to_have_text(
+        "1,478 / 1,000 characters \u00b7 too long for answers: shorten it"
+    )
+    box.press("Enter")
+    expect(replies(page)).to_have_count(1)
+    expect(page.locator("#qa-emergency [role=alert]")).to_be_visible()
+    expect(replies(page).first).to_contain_text(
+        "Your message is 1,478 characters long. Shorten it to 1,000 characters or fewer to get answers from the "
+        "sources."
+    )
+    expect(page.locator("#qa-chat .qa-user").last).to_have_text(LONG_STORY)  # shown whole, nothing dropped
+    expect(box).to_have_value(LONG_STORY)  # kept in the box, to be cut down
+    ask(page, "his lips are blue and he is not breathing")  # cut down: answered as usual
+    expect(page.locator("#qa-emergency [role=alert]")).to_be_visible()
+    expect(counter).to_have_text("0 / 1,000 characters")  # the box was emptied after the send
+
+
+@pytest.mark.browser
 def test_phone_width(phone: Page) -> None:
     reply = ask(phone, TWITCH)
     expect(reply.locator(".qa-best .qa-cite")).to_be_visible()
@@ -325,6 +312,9 @@ class FlaggingService:
         banner = self.BANNER if tier == "emergency" else None  # None: the UI falls back to the fixed text
         flag = RedFlag(triggered=True, tier=tier, terms=["stub"], banner=banner)
         return result.model_copy(update={"red_flag": flag})
+
+    def red_flag(self, message: str) -> RedFlag:
+        return self.inner.red_flag(message)
 
 
 @pytest.fixture(scope="module")

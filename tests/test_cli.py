@@ -27,7 +27,7 @@ def test_ask_human_output_has_verbatim_text_and_citation(service: QAService, set
     result = runner.invoke(app, ["ask", question, "--index-dir", str(settings.index_dir)])
     assert result.exit_code == 0, result.output
     assert "Thanks! A: It is completely normal for newborns" in result.output
-    assert "Source: infant_seizures_faq.txt, lines 5-5" in result.output
+    assert "Source: infant_seizures_faq.txt, lines 7-7" in result.output
 
 
 def test_ask_json_matches_the_api_body(service: QAService, settings: Settings) -> None:

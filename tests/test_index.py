@@ -30,12 +30,29 @@ def test_build_save_load_round_trip(tmp_path: Path, embedder) -> None:
     loaded = load_index(tmp_path, embedder)
     first_two = [e.id for e in loaded.entries][:2]
     assert first_two == ["is-baby-face-twitching-normal", "do-babies-with-infantile-spasms-smile"]
+    assert [e.reassuring for e in loaded.entries][:2] == [True, False]  # the maintainer's mark survives the build
     assert loaded.vectors.ntotal == 25
     vectors = loaded.vectors.reconstruct_n(0, loaded.vectors.ntotal)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     # The stored answer vector is the real embedding of the verbatim answer.
     answer_row = int(np.flatnonzero(loaded.row_entry == 0)[-1])
     assert float(vectors[answer_row] @ embedder.encode([loaded.entries[0].answer])[0]) > 0.999
+
+
+def test_a_build_from_before_the_reassuring_field_still_loads(tmp_path: Path) -> None:
+    """No format bump: an older build's entries had no mark, and load as not reassuring (False).
+
+    `qa serve` rebuilds anyway when the corpus changed, which adding a Tags line does.
+    """
+    embedder = HashingEmbedder()
+    build([SEED_CORPUS], tmp_path, embedder)
+    entries_file = current_build_dir(tmp_path) / "entries.jsonl"
+    rows = [json.loads(line) for line in entries_file.read_text(encoding="utf-8").splitlines()]
+    assert rows[0]["reassuring"] is True
+    old_rows = [{key: value for key, value in row.items() if key != "reassuring"} for row in rows]
+    entries_file.write_text("".join(json.dumps(row) + "\n" for row in old_rows), encoding="utf-8")
+    loaded = load_index(tmp_path, embedder)
+    assert len(loaded.entries) == 12 and not any(entry.reassuring for entry in loaded.entries)
 
 
 def test_missing_index_says_to_run_qa_index(tmp_path: Path) -> None:

@@ -43,11 +43,11 @@ def test_answers_are_verbatim_with_their_line_spans(seed: list) -> None:
         assert entry.answer == "\n".join(lines[first - 1 : last])
         assert entry.source == "infant_seizures_faq.txt"
     by_question = {entry.question: entry for entry in seed}
-    assert by_question["What do febrile seizures look like?"].lines == (33, 33)
+    assert by_question["What do febrile seizures look like?"].lines == (35, 35)
     assert seed[0].answer.startswith("Thanks! A: It is completely normal")
     assert "baby’s" in seed[0].answer  # curly apostrophe kept
     signs = by_question["What are the signs to look for in neurological symptoms in infants?"]
-    assert signs.lines == (41, 49)
+    assert signs.lines == (43, 51)
     assert "\n\n  • Fussiness.\n" in signs.answer
     listed = by_question["How can you tell if an infant is having a seizure?"]
     assert listed.answer.startswith("  1. Staring.\n  2. Jerking")
@@ -69,6 +69,31 @@ def test_jsonl_keeps_ids_and_fields(tmp_path: Path) -> None:
     assert second.id == "is-it-serious"
     assert second.answer == "  Usually not.  "
     assert second.lines == (3, 3)
+
+
+def test_seed_marks_only_the_face_twitching_answer_reassuring(seed: list) -> None:
+    assert [entry.id for entry in seed if entry.reassuring] == ["is-baby-face-twitching-normal"]
+    assert seed[0].lines == (7, 7)  # the answer itself: the Tags line (5) is not part of it
+
+
+def test_tags_line_marks_the_entry_and_is_not_part_of_the_answer(tmp_path: Path) -> None:
+    (tmp_path / "faq.txt").write_text(
+        "Is it normal?\n\nIs that usual?\n\nTags: Reassuring\n\nYes, quite normal.\n\nMore text.\n\n"
+        "Is it bad?\n\nSee a doctor.\n"
+    )
+    calm, other = load_corpus([tmp_path])
+    assert calm.questions == ("Is it normal?", "Is that usual?")
+    assert calm.reassuring is True
+    assert calm.answer == "Yes, quite normal.\n\nMore text."
+    assert calm.lines == (7, 9)
+    assert other.reassuring is False
+
+
+def test_jsonl_reassuring_is_an_optional_boolean(tmp_path: Path) -> None:
+    (tmp_path / "f.jsonl").write_text(
+        '{"question": "Normal?", "answer": "Yes.", "reassuring": true}\n{"question": "Bad?", "answer": "Maybe."}\n'
+    )
+    assert [entry.reassuring for entry in load_corpus([tmp_path])] == [True, False]
 
 
 def test_several_paths_and_folders(tmp_path: Path) -> None:
@@ -103,6 +128,18 @@ def test_ids_do_not_depend_on_other_entries(tmp_path: Path, seed: list) -> None:
             '{"id": "x", "question": "Q?", "answer": "A"}\n{"id": "x", "question": "R?", "answer": "B"}\n',
             "bad.jsonl:2: duplicate entry id 'x'",
         ),
+        (
+            "bad.jsonl",
+            '{"question": "Q?", "answer": "A"}\n{"question": "R?", "answer": "B", "reassuring": "yes"}\n',
+            "bad.jsonl:2: field 'reassuring'",
+        ),
+        ("bad.jsonl", '{"question": "Q?", "answer": "A", "reassuring": 1}\n', "bad.jsonl:1: field 'reassuring'"),
+        ("bad.txt", "Why?\n\nTags: reasuring\n\nBecause.\n", "bad.txt:3: unknown tag 'reasuring'"),
+        ("bad.txt", "Why?\n\nTags:\n\nBecause.\n", "bad.txt:3: unknown tag ''"),
+        ("bad.txt", "Tags: reassuring\n\nWhy?\n\nBecause.\n", "bad.txt:1: a Tags line belongs directly after"),
+        ("bad.txt", "Why?\n\nBecause.\n\nTags: reassuring\n", "bad.txt:5: a Tags line belongs directly after"),
+        ("bad.txt", "Why?\n\nTags: reassuring\n\nTags: reassuring\n\nBecause.\n", "bad.txt:5: a Tags line"),
+        ("bad.txt", "Why?\n\nTags: reassuring\n\nHow come?\n\nBecause.\n", "bad.txt:5: question after a Tags"),
     ],
 )
 def test_malformed_input_names_file_and_line(tmp_path: Path, name: str, content: str, message: str) -> None:

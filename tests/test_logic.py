@@ -1,4 +1,4 @@
-"""Pure retrieval logic, with small inline fixtures and a fake embedder."""
+"""Pure retrieval logic, and what a red flag does to the hits shown, with small inline fixtures and a fake embedder."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import numpy as np
 from qa.index import RowKind, build_index
 from qa.lexical import LexicalIndex, terms
 from qa.query import Speller, Synonyms, normalise
-from qa.records import Entry
-from qa.retriever import Retriever, Scoring, entry_evidence
+from qa.records import Entry, RedFlag
+from qa.retriever import Hit, Retriever, Scoring, entry_evidence
+from qa.service import select_hits
 from tests.fakes import HashingEmbedder
 
 
@@ -74,3 +75,55 @@ def test_retriever_ranks_distinct_entries_and_cites_matched_question() -> None:
     assert hits[0].matched_question == "Where does blue sky come from?"
     assert len({h.entry.id for h in hits}) == 3
     assert [h.similarity for h in hits] == sorted((h.similarity for h in hits), reverse=True)
+
+
+# ---------------------------------------------------------------- what a banner does to the hits shown
+
+
+def _hit(entry_id: str, similarity: float, *, reassuring: bool = False) -> Hit:
+    entry = Entry(
+        id=entry_id, questions=(f"{entry_id}?",), answer="A.", source="t.txt", lines=(1, 1), reassuring=reassuring
+    )
+    return Hit(entry, similarity, entry.question)
+
+
+HITS = [
+    _hit("normal", 0.9, reassuring=True),
+    _hit("spasms", 0.8),
+    _hit("clusters", 0.6),
+    _hit("causes", 0.4),
+    _hit("fever", 0.3),
+]
+CALM = RedFlag()
+URGENT = RedFlag(triggered=True, tier="urgent", terms=["infantile_spasms_suspected"])
+EMERGENCY = RedFlag(triggered=True, tier="emergency", terms=["not_breathing"])
+
+
+def _ids(hits: list[Hit]) -> list[str]:
+    return [hit.entry.id for hit in hits]
+
+
+def test_without_a_red_flag_reassuring_entries_are_answers_like_any_other() -> None:
+    answers, related = select_hits(HITS, 3, 0.5, CALM)
+    assert _ids(answers) == ["normal", "spasms", "clusters"]
+    assert _ids(related) == ["causes", "fever"]  # below the threshold too: "closest questions"
+
+
+def test_urgent_holds_back_reassurance_and_keeps_suggestions_on_topic() -> None:
+    answers, related = select_hits(HITS, 1, 0.5, URGENT)
+    assert _ids(answers) == ["spasms"]
+    assert _ids(related) == ["clusters"]  # at or above the threshold only, never the reassuring one
+    assert _ids(select_hits(HITS, 3, 0.5, URGENT)[1]) == []
+
+
+def test_emergency_holds_back_reassurance_and_offers_nothing_to_browse() -> None:
+    answers, related = select_hits(HITS, 3, 0.5, EMERGENCY)
+    assert _ids(answers) == ["spasms", "clusters"]
+    assert related == []
+    # A tier this code does not know is treated like an emergency.
+    assert select_hits(HITS, 3, 0.5, RedFlag(triggered=True, tier="new-tier"))[1] == []
+
+
+def test_when_only_reassurance_matched_a_red_flag_means_no_answer() -> None:
+    answers, related = select_hits([_hit("normal", 0.9, reassuring=True), _hit("fever", 0.3)], 3, 0.5, URGENT)
+    assert answers == [] and related == []

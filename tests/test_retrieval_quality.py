@@ -57,4 +57,4 @@ def test_answers_are_distinct_verbatim_and_scored(service: QAService) -> None:
 def test_alternate_question_is_cited_when_it_is_the_match(service: QAService) -> None:
     result = service.ask("What are the symptoms of a seizure in a child?")
     assert result.answers[0].citation.question == "What are the symptoms of a seizure in a child?"
-    assert result.answers[0].citation.lines == (19, 25)
+    assert result.answers[0].citation.lines == (21, 27)

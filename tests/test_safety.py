@@ -1,56 +1,32 @@
-"""The red-flag detector: shared examples, our own phrasings, rules-file integrity, and the API."""
+"""The red-flag detector: every rule against its own examples, every phrasing set with itself left out of
+the classifier's training, the rules files' integrity, context checks, and the API."""
 
 from __future__ import annotations
 
-import json
 import re
+import shutil
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 
-from qa.config import Settings
+from qa.config import PROJECT_ROOT, Settings
 from qa.embedder import SentenceTransformerEmbedder
 from qa.safety import DISCLAIMER, EMERGENCY_BANNER, URGENT_NOTICE, RedFlagDetector, load_rules
-from qa.safety.rules import RULES_FILE
+from qa.safety.evaluation import ANY, PhrasingSet, all_rows, load_sets, score
+from qa.safety.rules import RULES_DIR
+from qa.safety.second_opinion import Example, load_examples
 from qa.safety.text import canonical, sentences
-from tests.conftest import DATA, read_jsonl
 
-REFERENCE = json.loads((DATA / "redflag_reference.json").read_text())
-TIER = {"EMERGENCY": "emergency", "EMERGENCY_OR_IMMEDIATE": "emergency"}
-
-
-def _cases() -> list[tuple[str, str | None]]:
-    cases: list[tuple[str, str | None]] = []
-    for concept in REFERENCE["concepts"]:
-        cases += [(text, TIER.get(concept["tier"], "urgent")) for text in concept["phrasings"]]
-    cases += [(text, None) for group in REFERENCE["benign"].values() for text in group]
-    cases += [(text, "any") for text in REFERENCE["ambiguous_recommend_fire"]]
-    for name in sorted(p.name for p in DATA.glob("redflag_*.jsonl")):
-        if (DATA / name).exists():
-            cases += [(str(item["text"]), item["tier"]) for item in read_jsonl(name)]  # type: ignore[misc]
-    return cases
-
-
-KNOWN_TO_THE_RULES = {
-    # Rules alone get these wrong; each is a strict xfail, so a fix shows up.
-    "Grandpa here - I've a stinking head cold and a stiff neck from the gardening. Is it safe for me to hold the baby?":
-    "false alarm: the grown-up is named as the writer, the 'I' is too far from the sign",
-    "My husband says he's 'limp as a noodle' after his night shift, not helpful when I need a hand with the twins":
-    "false alarm: 'he' after 'my husband says' is read as the baby (as in 'my wife says he's floppy')",
-    "Our hamster died and my 4 year old asked why he won't wake up, how do I explain death to her?":
-    "false alarm: 'he' is read as the baby; death is not allowed to clear 'won't wake'",
-    "Se cayó del cambiador, golpe en la cabeza, and now vomiting":
-    "missed by the rules (Spanish); the second opinion catches it",
-}
-CASES = _cases()
-PARAMS = [
-    pytest.param(text, tier, marks=pytest.mark.xfail(strict=True, reason=KNOWN_TO_THE_RULES[text]))
-    if text in KNOWN_TO_THE_RULES
-    else (text, tier)
-    for text, tier in CASES
+SETS = load_sets(PROJECT_ROOT / "eval" / "safety")
+BOOK = load_rules()
+RULE_EXAMPLES = [(rule.concept, text, True) for rule in BOOK.rules for text in rule.fires] + [
+    (rule.concept, text, False) for rule in BOOK.rules for text in rule.quiet
 ]
+# The bar each set must meet with itself left out of the classifier's training (README: Safety). The
+# rules have seen every set, so these floors say less than a first-sight figure; they catch regressions.
+EMERGENCY_FLOOR, URGENT_FLOOR, FALSE_ALARM_CEILING = 0.97, 0.90, 0.05
 
 
 @pytest.fixture(scope="module")
@@ -65,39 +41,48 @@ def full_detector(embedder: SentenceTransformerEmbedder, settings: Settings) -> 
     return RedFlagDetector(known_words=embedder.vocabulary(), embedder=embedder, cache_dir=settings.index_dir / "cache")
 
 
-def test_we_wrote_enough_phrasings_of_our_own() -> None:
-    own = [item for path in DATA.glob("redflag_*.jsonl") for item in read_jsonl(path.name)]
-    assert sum(item["tier"] is not None for item in own) >= 100
-    assert sum(item["tier"] is None for item in own) >= 50
+@pytest.fixture(scope="module")
+def bank() -> list[Example]:
+    return load_examples()
 
 
-@pytest.mark.parametrize(("text", "tier"), PARAMS, ids=[text[:50] for text, _ in CASES])
-def test_phrasing(detector: RedFlagDetector, text: str, tier: str | None) -> None:
-    result = detector.check(text)
-    if tier is None:
-        assert not result.triggered, f"false alarm: {result.terms}"
-        assert result.banner is None and result.tier is None and result.terms == []
-    elif tier == "any":
-        assert result.triggered
-    elif tier == "emergency":
-        assert result.tier == "emergency", f"missed emergency ({result.terms})"
-        assert result.banner == EMERGENCY_BANNER
-    else:
-        assert result.triggered, "missed urgent sign"
-        if result.tier == "urgent":
-            assert result.banner == URGENT_NOTICE
+@pytest.mark.parametrize(
+    ("concept", "text", "fires"), RULE_EXAMPLES, ids=[f"{c}:{t[:40]}" for c, t, _ in RULE_EXAMPLES]
+)
+def test_every_rule_on_its_own_examples(detector: RedFlagDetector, concept: str, text: str, fires: bool) -> None:
+    found = {finding.concept for finding in detector.findings(text)}
+    assert (concept in found) is fires, f"{concept} {'missed' if fires else 'fired on'}: {text} (found {found})"
 
 
-def test_with_the_second_opinion_every_set_meets_the_bar(full_detector: RedFlagDetector) -> None:
-    """As the service runs it: every emergency phrasing fires, at most 5% of each set's benign ones do."""
-    for path in sorted(DATA.glob("redflag_*.jsonl")):
-        rows = read_jsonl(path.name)
-        emergencies = [str(row["text"]) for row in rows if row["tier"] == "emergency"]
-        missed = [text for text in emergencies if full_detector.check(text).tier != "emergency"]
-        benign = [str(row["text"]) for row in rows if row["tier"] is None]
-        alarms = [text for text in benign if full_detector.check(text).triggered]
-        assert not missed, f"{path.name}: missed {missed}"
-        assert len(alarms) <= 0.05 * len(benign), f"{path.name}: false alarms {alarms}"
+def test_every_rule_has_examples_both_ways() -> None:
+    for rule in BOOK.rules:
+        assert len(rule.fires) >= 3, rule.concept
+        assert len(rule.quiet) >= 2, rule.concept
+
+
+def test_the_bank_is_built_from_every_set_and_says_where_each_row_came_from(bank: list[Example]) -> None:
+    """The product reads only the bank; scripts/redflag_examples.py rebuilds it from eval/safety."""
+    texts = {example.text for example in bank}
+    assert all(example.origin in {s.file for s in SETS} for example in bank)
+    missing = [row.text for row in all_rows(SETS) if row.tier != ANY and row.text not in texts]
+    assert not missing, f"run scripts/redflag_examples.py: {len(missing)} phrasings are not in the bank"
+
+
+@pytest.mark.parametrize("phrasing_set", [s for s in SETS if s.held_out], ids=lambda s: s.file)
+def test_each_set_left_out_of_training_meets_the_bar(
+    embedder: SentenceTransformerEmbedder, settings: Settings, bank: list[Example], phrasing_set: PhrasingSet
+) -> None:
+    """As the service runs it (rules plus second opinion), the classifier trained without this set."""
+    unseen = [example for example in bank if example.origin != phrasing_set.file]
+    detector = RedFlagDetector(
+        book=BOOK, known_words=embedder.vocabulary(), embedder=embedder, cache_dir=settings.index_dir / "cache",
+        examples=unseen,
+    )  # fmt: skip
+    result = score(detector.check, phrasing_set.rows)
+    misses = [f"{p.tier}: {p.text}" for p, _ in result.misses]
+    assert result.rate("emergency") >= EMERGENCY_FLOOR, misses
+    assert result.rate("urgent") >= URGENT_FLOOR, misses
+    assert result.rate("benign") <= FALSE_ALARM_CEILING, misses
 
 
 @pytest.mark.parametrize(
@@ -135,7 +120,7 @@ def test_emergency_outranks_urgent_and_names_every_concept(detector: RedFlagDete
 
 def test_every_rule_names_a_known_source() -> None:
     book = load_rules()
-    assert len(book.rules) >= 15
+    assert len(book.rules) >= 18
     for rule in book.rules:
         assert rule.sources and all(source in book.sources for source in rule.sources)
         assert rule.tier in {"emergency", "urgent"}
@@ -143,14 +128,19 @@ def test_every_rule_names_a_known_source() -> None:
 
 
 def test_rules_file_errors_are_loud(tmp_path: Path) -> None:
-    broken = tmp_path / "rules.toml"
-    text = RULES_FILE.read_text()
-    broken.write_text(text.replace('sources = ["CDC", "EF", "HT_FEBRILE"]', 'sources = ["NOWHERE"]', 1))
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, folder)
+    rule = folder / "not_breathing.toml"
+    text = rule.read_text()
+    rule.write_text(text.replace("sources = [", 'sources = ["NOWHERE", ', 1))
     with pytest.raises(ValueError, match="known sources"):
-        load_rules(broken)
-    broken.write_text(text.replace("{SEIZ}", "{NOPE}", 1))
+        load_rules(folder)
+    rule.write_text(text.replace("\\bapn", "{NOPE}", 1))
     with pytest.raises(ValueError, match="unknown macro"):
-        load_rules(broken)
+        load_rules(folder)
+    rule.write_text(re.sub(r"(?s)fires = \[.*?\]\n", "", text))
+    with pytest.raises(ValueError, match="fires"):
+        load_rules(folder)
 
 
 def test_banners_are_fixed_texts_with_the_essentials() -> None:
@@ -199,8 +189,9 @@ def test_api_banner_also_when_retrieval_abstains(client: httpx.Client) -> None:
     assert calm["red_flag"] == {"triggered": False, "tier": None, "terms": [], "banner": None}
 
 
-def test_example_vectors_are_cached_by_model_and_texts(embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:
-    from qa.safety.second_opinion import Example, SecondOpinion
+def test_example_vectors_are_cached_by_text(embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:
+    from qa.safety import second_opinion
+    from qa.safety.second_opinion import SecondOpinion
 
     examples = [
         Example("he is not breathing", "emergency", ("not_breathing",)),
@@ -208,28 +199,52 @@ def test_example_vectors_are_cached_by_model_and_texts(embedder: SentenceTransfo
         Example("he is fine now", None, ()),
         Example("she is fine with blue eyes", None, ()),
     ]
-    first = SecondOpinion(embedder, examples, str.lower, cache_dir=tmp_path)
-    cached = list(tmp_path.glob("redflag-examples-*.npy"))
-    assert len(cached) == 1
-    second = SecondOpinion(embedder, examples, str.lower, cache_dir=tmp_path)
-    assert np.array_equal(first._vectors, second._vectors)
-    SecondOpinion(embedder, [examples[0], *examples[2:]], str.lower, cache_dir=tmp_path)
-    assert len(list(tmp_path.glob("redflag-examples-*.npy"))) == 2  # other texts, other key
+    first = SecondOpinion(embedder, examples, str.lower, cache_dir=tmp_path, features="vectors")
+    assert len(list(tmp_path.glob("redflag-vectors-*.npz"))) == 1
+    second_opinion._MEMO.clear()  # a new process: the vectors come back from the file, not the model
+    second = SecondOpinion(embedder, examples, str.lower, cache_dir=tmp_path, features="vectors")
+    assert np.array_equal(first._named_vectors, second._named_vectors)
+    assert second.probability("he is not breathing") > second.probability("she is fine with blue eyes")
 
 
-@pytest.mark.parametrize("keyword", ["fits", "seizure", "epilepsy", "breathing", "blue", "seizure first aid", "spasms"])
+@pytest.mark.parametrize(
+    "keyword",
+    ["fits", "seizure", "epilepsy", "breathing", "seizure first aid", "spasms", "febrile seizures", "infantile spasms"],
+)
 def test_a_bare_topic_is_not_an_emergency(full_detector: RedFlagDetector, keyword: str) -> None:
     assert not full_detector.check(keyword).triggered
 
 
 def test_a_concept_keeps_its_own_tier_whoever_finds_it(full_detector: RedFlagDetector) -> None:
-    book = load_rules()
-    tiers = {rule.concept: rule.tier for rule in book.rules}
-    for text, tier in CASES:
-        if tier:
-            result = full_detector.check(text)
+    tiers = {rule.concept: rule.tier for rule in BOOK.rules}
+    for row in SETS[-1].rows:
+        if row.tier:
+            result = full_detector.check(row.text)
             expected = "emergency" if any(tiers.get(t, "emergency") == "emergency" for t in result.terms) else "urgent"
-            assert result.tier == expected, text
+            assert result.tier == expected if result.terms else result.tier is None, row.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["fitting 10 mins", "lips purple", "dusky", "not breathing", "floppy", "back2back fits", "temp 35.2", "6wk 38.1"],
+)
+def test_a_terse_message_that_names_a_sign_fires(full_detector: RedFlagDetector, text: str) -> None:
+    assert full_detector.check(text).tier == "emergency", text
+
+
+@pytest.mark.parametrize(
+    ("text", "tier"),
+    [
+        ("she's choking on a grape and can't cough", "emergency"),
+        ("choked on milk but coughed it straight up and is fine", None),
+        ("he had a febrile seizure an hour ago, it stopped, he's back to normal but nobody has checked him", "urgent"),
+        ("his first ever seizure, with a fever, it stopped after a minute", "emergency"),
+        ("she had a febrile seizure this morning and the GP checked her, all fine", None),
+        ("he had a febrile seizure 2 years ago, can he still have his jabs?", None),
+    ],
+)
+def test_choking_and_a_febrile_seizure_that_has_stopped(detector: RedFlagDetector, text: str, tier: str | None) -> None:
+    assert detector.check(text).tier == tier, text
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""CSS and the one piece of JavaScript the chat page needs, kept as constants so they ship with the code.
+"""CSS and the few pieces of JavaScript the chat page needs, kept as constants so they ship with the code.
 
 Everything here is served by the app itself: no web fonts, no CDN, nothing from outside 127.0.0.1.
 """
@@ -28,6 +28,21 @@ const show = () => element.scrollIntoView({ block: 'nearest', behavior: 'smooth'
 show();
 watch('value', show);
 """
+
+COUNTER_JS = """
+(text) => {
+  // The question box has no maxlength (the browser would cut a paste without a word): this counter,
+  // run in the page on every change of the box (typing, pasting, or emptied after a send), says how long
+  // the message is. Code points of the trimmed text, as the server counts them.
+  const limit = __LIMIT__;
+  const length = [...String(text ?? '').trim()].length;
+  const over = length > limit;
+  const words = `${length.toLocaleString('en-US')} / ${limit.toLocaleString('en-US')} characters`
+    + (over ? ' \u00b7 too long for answers: shorten it' : '');
+  return [`<div class="qa-counter${over ? ' qa-counter-over' : ''}">${words}</div>`];
+}
+"""
+"""Browser-side counter for `question.change(None, [question], [counter], js=...)`; `__LIMIT__` is filled in."""
 
 CSS = """
 .gradio-container { max-width: 900px !important; margin: 0 auto !important; }
@@ -65,6 +80,10 @@ button.qa-ask:hover, button.qa-ask:focus-visible { background: var(--color-accen
 .qa-notice-head { font-weight: 700; font-size: 1.1em; }
 .qa-emergency { background: #b00020; color: #ffffff !important; border: 3px solid #7a0016; }
 .qa-urgent { background: #fff4e0; color: #4a2a00 !important; border: 2px solid #e08a00; border-left-width: 8px; }
+
+#qa-counter { margin-top: -0.5em; }
+.qa-counter { text-align: right; font-size: 0.85em; color: var(--body-text-color-subdued); }
+.qa-counter-over { color: #b00020; font-weight: 700; }
 
 #qa-disclaimer { font-size: 0.85em; color: var(--body-text-color-subdued); text-align: center; }
 #qa-disclaimer p { margin: 0; }

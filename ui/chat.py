@@ -1,8 +1,11 @@
-"""The chat page: a Gradio Blocks that only talks to `QAService.ask` and the feedback store.
+"""The chat page: a Gradio Blocks that only talks to `QAService` (`ask`, `red_flag`) and the feedback store.
 
 Layout, top to bottom: title, the emergency banner and the urgent notice (hidden until a message
-needs them), the conversation, the question box, the disclaimer. Bubbles are HTML built by
-`ui.render` from escaped text, so neither users nor the corpus can inject markup.
+needs them), the conversation, the question box with its character counter, the disclaimer.
+Bubbles are HTML built by `ui.render` from escaped text, so neither users nor the corpus can
+inject markup. The box takes a message of any length (a browser `maxlength` would cut a paste
+without a word): one over the question limit is still read whole by the safety check, and the
+reply says how long it is and to shorten it.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ from fastapi import FastAPI
 
 from qa.config import Settings
 from qa.errors import QAError
-from qa.records import QUESTION_MAX_CHARS, AskResult
+from qa.records import QUESTION_MAX_CHARS, AskResult, RedFlag
 from qa.safety import DISCLAIMER, EMERGENCY_BANNER, URGENT_NOTICE
 from ui import render
-from ui.assets import BRIDGE_JS, CSS, NOTICE_JS
+from ui.assets import BRIDGE_JS, COUNTER_JS, CSS, NOTICE_JS
 from ui.feedback import FeedbackStore
 
 EXAMPLES: tuple[str, ...] = (
@@ -41,6 +44,8 @@ class AskService(Protocol):
     """All the chat needs from the engine (`qa.service.QAService` is one): never the index itself."""
 
     def ask(self, question: str, top_k: int = 3) -> AskResult: ...
+
+    def red_flag(self, message: str) -> RedFlag: ...
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,8 @@ def _message(role: str, html: str) -> dict[str, Any]:
     return {"role": role, "content": {"type": "text", "text": html}}
 
 
-def _notices(result: AskResult) -> tuple[Any, Any]:
+def _notices(flag: RedFlag) -> tuple[Any, Any]:
     """Updates for (emergency banner, urgent notice): at most one shows, both hide when benign."""
-    flag = result.red_flag
     if flag.tier == "emergency":
         banner = render.notice(flag.banner or EMERGENCY_BANNER, role="alert", kind="emergency")
         return gr.update(visible=True, value=banner), gr.update(visible=False)
@@ -88,10 +92,12 @@ class ChatHandlers:
         self.store = store
 
     def _answer(self, question: str, convo: Conversation) -> tuple[tuple[Any, ...], bool]:
-        """(conversation, chatbot, emergency banner, urgent notice) updates, and whether it worked."""
+        """(conversation, chatbot, emergency banner, urgent notice) updates, and whether it was answered."""
         try:
+            if len(question.strip()) > QUESTION_MAX_CHARS:
+                return self._too_long(question, convo), False
             result = self.service.ask(question)
-        except QAError as exc:  # empty or too long: say what to fix (never a traceback)
+        except QAError as exc:  # empty, not text, or beyond what the safety check reads: say what to fix
             gr.Warning(str(exc))
             return (convo, gr.update(), gr.update(), gr.update()), False
         convo.messages.append(_message("user", render.user_message(result.question)))
@@ -103,11 +109,21 @@ class ChatHandlers:
             abstained=result.abstained,
             index_version=result.index.version,
         )
-        emergency, urgent = _notices(result)
+        emergency, urgent = _notices(result.red_flag)
         return (convo, convo.messages, emergency, urgent), True
 
+    def _too_long(self, message: str, convo: Conversation) -> tuple[Any, ...]:
+        """Too long to answer, never too long to read: the notices follow the whole message, and the
+        reply says how long it is and to shorten it (the box keeps it, to be cut down)."""
+        red_flag = self.service.red_flag(message)
+        text = message.strip()
+        convo.messages.append(_message("user", render.user_message(text)))
+        convo.messages.append(_message("assistant", render.too_long(len(text), red_flag)))
+        emergency, urgent = _notices(red_flag)
+        return convo, convo.messages, emergency, urgent
+
     def submit(self, question: str, convo: Conversation) -> tuple[Any, ...]:
-        """Typed question; the box is emptied on success and kept for fixing on error."""
+        """Typed question; the box is emptied once answered and kept for fixing otherwise."""
         updates, ok = self._answer(question, convo)
         return (*updates, "" if ok else gr.update())
 
@@ -177,17 +193,19 @@ def build_chat(service: AskService, settings: Settings, examples: Sequence[str] 
             show_label=False,
             label="Your question",
             placeholder="Type your question, e.g. my baby jerks when falling asleep",
-            max_length=QUESTION_MAX_CHARS,
             lines=1,
             max_lines=4,
             submit_btn="Ask",
             autofocus=True,
         )
+        counter = gr.HTML(render.counter(0), elem_id="qa-counter", js_on_load=None)
         gr.Markdown(render.text(DISCLAIMER), elem_id="qa-disclaimer")
         bridge = gr.HTML(visible="hidden", elem_id="qa-bridge", js_on_load=BRIDGE_JS)
 
         outputs = [convo, chatbot, emergency, urgent]
         question.submit(handlers.submit, [question, convo], [*outputs, question])
+        # In the page only (no server round trip): typing, pasting, and the box emptied after a send.
+        question.change(None, [question], [counter], js=COUNTER_JS.replace("__LIMIT__", str(QUESTION_MAX_CHARS)))
         chatbot.example_select(handlers.ask_example, [convo], outputs)
         bridge.click(handlers.ask_clicked, [convo], outputs)
         chatbot.clear(handlers.clear, None, [convo, emergency, urgent])

@@ -13,7 +13,7 @@ import html
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from qa.records import Answer, AskResult, Citation, Suggestion
+from qa.records import QUESTION_MAX_CHARS, Answer, AskResult, Citation, RedFlag, Suggestion
 
 ASK_BUTTON_CLASS = "qa-ask"
 """Buttons with this class ask their `value` when clicked (see ui/chat.py, the click bridge)."""
@@ -92,11 +92,11 @@ def _offer(label: str, suggestions: Sequence[Suggestion]) -> str:
     )
 
 
-def _flag_pointer(result: AskResult) -> str:
+def _flag_pointer(red_flag: RedFlag) -> str:
     """A short pointer in the bubble itself, in case the notice above is scrolled out of view."""
-    if result.red_flag.tier == "emergency":
+    if red_flag.tier == "emergency":
         return '<div class="qa-flag-pointer qa-flag-emergency">Please read the emergency notice at the top.</div>'
-    if result.red_flag.tier == "urgent":
+    if red_flag.tier == "urgent":
         return '<div class="qa-flag-pointer qa-flag-urgent">Please read the notice at the top.</div>'
     return ""
 
@@ -104,16 +104,31 @@ def _flag_pointer(result: AskResult) -> str:
 def reply(result: AskResult) -> str:
     """The bot bubble: best answer verbatim + citation, further matches collapsed, related questions."""
     if result.abstained or not result.answers:
-        offer = _offer("Closest questions I can answer:", result.suggestions) or (
-            f'<p class="qa-hint">{text(NO_SUGGESTIONS)}</p>'
-        )
+        hint = "" if result.red_flag.triggered else f'<p class="qa-hint">{text(NO_SUGGESTIONS)}</p>'  # act, not browse
+        offer = _offer("Closest questions I can answer:", result.suggestions) or hint
         body = f'<p class="qa-no-answer">{text(NO_ANSWER)}</p>{offer}'
-        return f'<div class="qa-reply qa-abstained">{_flag_pointer(result)}{body}</div>'
+        return f'<div class="qa-reply qa-abstained">{_flag_pointer(result.red_flag)}{body}</div>'
     best, *more = result.answers
     return (
-        f'<div class="qa-reply">{_flag_pointer(result)}<div class="qa-best">{answer_block(best)}</div>'
+        f'<div class="qa-reply">{_flag_pointer(result.red_flag)}<div class="qa-best">{answer_block(best)}</div>'
         f"{_more_matches(more)}{_offer('Related questions:', result.suggestions)}</div>"
     )
+
+
+def too_long(length: int, red_flag: RedFlag) -> str:
+    """The bubble for a message too long to answer: how long it is and what to do (the safety check read it all)."""
+    words = (
+        f"Your message is {length:,} characters long. Shorten it to {QUESTION_MAX_CHARS:,} characters or fewer "
+        "to get answers from the sources."
+    )
+    return f'<div class="qa-reply qa-too-long">{_flag_pointer(red_flag)}<p class="qa-no-answer">{text(words)}</p></div>'
+
+
+def counter(length: int, limit: int = QUESTION_MAX_CHARS) -> str:
+    """The character count under the question box; `assets.COUNTER_JS` writes the same in the page."""
+    over = " qa-counter-over" if length > limit else ""
+    note = " \u00b7 too long for answers: shorten it" if over else ""
+    return f'<div class="qa-counter{over}">{length:,} / {limit:,} characters{note}</div>'
 
 
 def user_message(question: str) -> str:

@@ -15,7 +15,7 @@ def _describe(error: dict[str, Any]) -> str:
     location = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "body"
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
     if error.get("type") == "json_invalid":
-        return "the request body is not valid JSON; send {\"question\": \"...\", \"top_k\": 3}"
+        return 'the request body is not valid JSON; send {"question": "...", "top_k": 3}'
     if error.get("type") == "missing":
         return f"{location} is required"
     return f"{location}: {message}"

@@ -57,9 +57,7 @@ def corpus_files(paths: Sequence[Path]) -> list[CorpusFile]:
         else:
             raise CorpusError(f"{path}: no such file or folder")
     if not found:
-        raise CorpusError(
-            f"no corpus files ({', '.join(sorted(LOADERS))}) found in: {', '.join(map(str, paths))}"
-        )
+        raise CorpusError(f"no corpus files ({', '.join(sorted(LOADERS))}) found in: {', '.join(map(str, paths))}")
     return found
 
 
@@ -97,4 +95,3 @@ def fingerprint(paths: Sequence[Path]) -> str:
     for file in corpus_files(paths):
         digest.update(file.name.encode() + b"\0" + file.path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
-

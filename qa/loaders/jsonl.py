@@ -1,8 +1,10 @@
 """JSON Lines: one entry per line.
 
-`{"id"?, "question", "alt_questions"?: [...], "answer", "url"?, "source"?}`.
+`{"id"?, "question", "alt_questions"?: [...], "answer", "url"?, "source"?, "reassuring"?}`.
 A given `id` is kept; otherwise it is derived from the question. `source`
-names the publisher (the citation always names the file).
+names the publisher (the citation always names the file). `reassuring`
+(true or false, default false) marks an answer that tells a parent something
+is normal: it is held back while a safety banner shows.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_validator
 
 from qa.errors import CorpusError
 from qa.loaders.common import entry_id, unique_questions
@@ -26,6 +28,7 @@ class _Line(BaseModel):
     answer: str
     url: str | None = None
     source: str | None = None
+    reassuring: StrictBool = False  # strict: "yes" or 1 is a mistake to report, not a guess to make
 
     @field_validator("question", "answer")
     @classmethod
@@ -62,6 +65,7 @@ def parse(text: str, source: str) -> list[Entry]:
                 lines=(number, number),
                 url=record.url,
                 publisher=record.source,
+                reassuring=record.reassuring,
             )
         )
     if not entries:

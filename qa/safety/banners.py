@@ -2,7 +2,7 @@
 
 Sources: NHS "Is your baby or toddler seriously ill?"; CDC and Epilepsy Foundation seizure
 first aid ("call 911 if..."); NHS Healthier Together febrile convulsion and fever-under-3-months
-guidance; HSE Ireland (112/999). See qa/data/redflags.toml for the per-rule sources.
+guidance; HSE Ireland (112/999). See qa/data/redflags/ for the per-rule sources.
 """
 
 from __future__ import annotations

@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from qa.safety.lexicon import GROWN_UPS
 from qa.safety.rules import FeverCheck
 
 _AGE = re.compile(
     r"\b(\d+(?:\.\d+)?) ?(days?|d|weeks?|wks?|wk|w|months?|mos?|mths?)\b"
-    r"(?= ?old| ?o\b| (?:baby|boy|girl|son|daughter|ka|ki|ke)\b)"
+    # "6 week old", "6wk baby", or a terse "6wk 38.1" / "10 wks temp 38.2": an age right before a reading.
+    r"(?= ?old| ?o\b| (?:baby|boy|girl|son|daughter|ka|ki|ke)\b| (?:temperature |fever |temp )?(?:of )?\d{2,3}\b)"
     r"|\b(?:at|aged?|is|hes|shes|only|just|baby) (\d+(?:\.\d+)?) ?(days?|weeks?|wks?|months?|mos?|mths?)\b"
 )
 _DAYS = {"d": 1, "day": 1, "days": 1, "w": 7, "wk": 7, "wks": 7, "week": 7, "weeks": 7}
@@ -46,13 +48,20 @@ def _age_days(text: str) -> list[float]:
 _A_GROWN_UPS = re.compile(
     r"\b(?:my (?:own )?(?:temperature|temp)"
     r"|(?:i|ive|im) (?:\w+ ){0,3}(?:flu|covid|a cold|a virus|ill|poorly|unwell)\b.{0,40}"
-    r"|(?:husband|wife|partner|mum|mom|dad|grandma|grandad|nan)s? (?:\w+ ){0,3}(?:temperature|temp|fever))"
+    r"|(?:" + "|".join(sorted(GROWN_UPS)) + r")s? (?:\w+ ){0,3}(?:temperature|temp|fever))"
     r"(?:(?! (?:her|him|them|baby|she|he)\b).)*$"
 )
 _I_HAVE = re.compile(r"\b(?:i|ive|im) (?:\w+ ){0,3}(?:temperature|temp|fever)(?: of| is)? ?$")
 _ILLNESS_AFTER = re.compile(r" ?(?:degrees )?(?:[cf] )?(?:with|from) (?:the |a )?(?:flu|covid|cold|virus|bug)\b")
 """The number belongs to a grown-up: "my temp is 39", "I've come down with flu and have a temperature of
 39", "my husband has a fever of 39" (but not "I've got a temperature of 38.6 on her")."""
+
+
+_RETAKEN = re.compile(
+    r"\b(?:re ?did|re ?took|re ?checked|re ?measured|re ?tested|checked (?:it |her |him )?again"
+    r"|took (?:it |her |him )?again|tried again|second reading|did it again|measured again|wrong mode|object mode"
+    r"|faulty|broken thermometer)\b"
+)
 
 
 def _temperatures_c(text: str) -> tuple[list[float], bool]:
@@ -74,6 +83,8 @@ def _temperatures_c(text: str) -> tuple[list[float], bool]:
             value = (value - 32) * 5 / 9
         if 30 <= value <= 45:
             found.append(value)
+    if len(found) > 1 and _RETAKEN.search(text):
+        found = found[-1:]  # "35.1 on object mode, re-did it on body mode and it's 36.8": the last reading counts
     return found, skipped
 
 
@@ -88,6 +99,8 @@ def fever_verdict(
     """
     ages = _age_days(text if ages_in is None else ages_in)
     temperatures, skipped = _temperatures_c(text)
+    if any(t < check.low_c for t in temperatures):
+        return True  # a low temperature is a sign at any age (sepsis), not only under 3 months
     if ages and temperatures and all(check.low_c <= t < check.fever_c for t in temperatures):
         return None if skipped else False  # a reading set aside as a grown-up's never rules fever out
     if not ages or min(ages) >= check.max_age_days:

@@ -1,22 +1,30 @@
 """The red-flag rules file: loaded, validated and compiled once.
 
-The rules are data (`qa/data/redflags.toml`) so that a clinician can review
-them without reading code. Loading fails loudly on an unknown source, tier or
+The rules are data, one file per concept in `qa/data/redflags/` (sources and
+macros shared in `_common.toml`, word lists in the shared lexicon), so that a
+clinician can review each rule, its sources and its `fires` / `quiet` example
+phrasings without reading code; the suite checks every rule against its own
+examples. Loading fails loudly on an unknown source, tier or
 macro, or a broken pattern, because a silently dropped rule is a missed
 emergency.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-RULES_FILE = Path(__file__).resolve().parent.parent / "data" / "redflags.toml"
-WORDS_FILE = RULES_FILE.with_name("redflag_words.toml")
+from qa.safety import lexicon
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+RULES_DIR = DATA / "redflags"
+WORDS_FILE = DATA / "redflag_words.toml"
+COMMON = "_common.toml"
 TIERS = ("emergency", "urgent")
-_MACRO = re.compile(r"\{([A-Z]+)\}")
+_MACRO = re.compile(r"\{([A-Z_]+)\}")
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,16 @@ class Rule:
     """A match overlapping one of these is another sense of the words ("floppy hat")."""
     clears: tuple[re.Pattern[str], ...]
     """A sentence matching one of these rules the sign out ("the rash faded under the glass")."""
+    fires: tuple[str, ...] = ()
+    """Example messages this rule must fire on (checked by the suite)."""
+    quiet: tuple[str, ...] = ()
+    """Example messages with the rule's words that it must leave alone."""
+    over_ok: bool = False
+    """The sign is the event that has just ended ("a febrile seizure tonight, stopped, fine now"): a
+    resolved clause does not set it aside (long past still does), and its `clears` read the whole
+    message ("... At A&E they checked him")."""
+    needs: tuple[re.Pattern[str], ...] = ()
+    """The message must also match one of these (when the sign is only a sign when recent: "tonight")."""
 
 
 @dataclass(frozen=True)
@@ -82,22 +100,32 @@ def _compile(patterns: list[str], macros: dict[str, str], concept: str) -> tuple
     return tuple(compiled)
 
 
-def load_rules(path: Path = RULES_FILE, words: Path = WORDS_FILE) -> RuleBook:
-    """The rules (`path`) and how they read parents' words (`words`: spelling, lexicon, other senses)."""
-    with path.open("rb") as handle:
+def load_rules(folder: Path = RULES_DIR, words: Path = WORDS_FILE) -> RuleBook:
+    """The rules (`folder`: `_common.toml` and one file per rule) and how they read parents' words
+    (`words`: spelling, lexicon, other senses)."""
+    with (folder / COMMON).open("rb") as handle:
         raw = tomllib.load(handle)
     with words.open("rb") as handle:
         raw |= tomllib.load(handle)
+    items = []
+    for path in sorted(folder.glob("*.toml")):
+        if path.name != COMMON:
+            with path.open("rb") as handle:
+                items.append(tomllib.load(handle))
+    if not items:
+        raise ValueError(f"no rule files in {folder}")
     sources: dict[str, str] = raw["sources"]
-    macros: dict[str, str] = raw.get("macros", {})
+    macros: dict[str, str] = lexicon.macros() | raw.get("macros", {})
     rules = []
-    for item in raw["rule"]:
+    for item in items:
         concept = item["concept"]
         if item["tier"] not in TIERS:
             raise ValueError(f"rule {concept!r}: tier must be one of {TIERS}")
         missing = [s for s in item["sources"] if s not in sources]
         if not item["sources"] or missing:
             raise ValueError(f"rule {concept!r}: every rule needs known sources (unknown: {missing})")
+        if not item.get("fires") and not os.environ.get("QA_RULES_DRAFT"):
+            raise ValueError(f"rule {concept!r}: every rule needs `fires` examples a reviewer can check")
         rules.append(
             Rule(
                 concept=concept,
@@ -106,6 +134,10 @@ def load_rules(path: Path = RULES_FILE, words: Path = WORDS_FILE) -> RuleBook:
                 patterns=_compile(item["patterns"], macros, concept),
                 unless=_compile(item.get("unless", []), macros, concept),
                 clears=_compile(item.get("clears", []), macros, concept),
+                fires=tuple(item.get("fires", ())),
+                quiet=tuple(item.get("quiet", ())),
+                over_ok=bool(item.get("over_ok", False)),
+                needs=_compile(item.get("needs", []), macros, concept),
             )
         )
     fever = raw["fever_check"]

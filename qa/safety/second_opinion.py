@@ -3,16 +3,18 @@
 Rules reach only as far as their patterns, and parents' words go further ("he feels like a bag
 of flour", "the length of two songs on the radio"). A message the rules pass over goes to a
 classifier trained, at start-up, on a bank of labelled example messages
-(`qa/data/redflag_examples.jsonl`): emergency, urgent and benign ones. Benign examples (negations,
+(`qa/data/redflag_examples.jsonl`, rebuilt from `eval/safety/` by `scripts/redflag_examples.py`, each
+row naming the set it came from): emergency, urgent and benign ones. Benign examples (negations,
 other senses of the words, resolved events) teach it what not to fire on. It fires when the
 probability of "alarming" is above `threshold`; the nearest alarming examples (by the retriever's
 sentence-embedding model) then give the tier and the rule concepts, so a finding still names its
 concepts and their sources.
 
-Why word n-grams and logistic regression, not nearest neighbours alone: when it replaced the
-nearest-neighbour vote (a one-off comparison, sets 5-8 each held out), it caught 365 of 400 alarming
-messages with 9 false alarms in 240 benign ones, where the vote caught 348 with 12. `bench/safety.py
---sweep` measures the threshold on every set (README: Safety).
+Why word 1-2-grams and logistic regression: measured side by side with every held-out set left out of
+training in turn (`bench/safety.py --compare`, 16 sets, 1,679 alarming and 1,084 benign messages),
+character n-grams, the embedding model's sentence vectors and their mixes caught no more emergencies
+with the rules and raised as many or more false alarms (vectors alone: 82.6% of alarming messages
+alone and 42 false alarms, against 94.8% and 20 for words), while costing an embedding per message.
 Training takes well under a second and is deterministic, so the bank stays the only artefact to review.
 """
 
@@ -26,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+from scipy import sparse
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from qa.embedder import Embedder
@@ -40,6 +43,8 @@ class Example:
     tier: str | None
     """"emergency", "urgent", or None for a benign message."""
     concepts: tuple[str, ...]
+    origin: str = ""
+    """The phrasing set it comes from (`eval/safety/sets.toml`), so a measurement can leave a set out."""
 
 
 @dataclass(frozen=True)
@@ -51,28 +56,54 @@ class Opinion:
 
 def load_examples(path: Path = EXAMPLES_FILE) -> list[Example]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [Example(row["text"], row["tier"], tuple(row.get("concepts", ()))) for row in rows]
+    return [Example(row["text"], row["tier"], tuple(row.get("concepts", ())), row.get("origin", "")) for row in rows]
+
+
+_MEMO: dict[tuple[str, str], np.ndarray] = {}
 
 
 def _vectors(embedder: Embedder, texts: list[str], cache_dir: Path | None) -> np.ndarray:
-    """Embedding the bank takes seconds at every start; a cache keyed by model and texts makes it instant."""
-    if cache_dir is None:
-        return embedder.encode(texts)
-    key = hashlib.sha256("\0".join([embedder.model_id, *texts]).encode()).hexdigest()[:16]
-    path = cache_dir / f"redflag-examples-{key}.npy"
+    """Embedding the bank takes seconds at every start; vectors are kept per (model, text), in memory and
+    in `cache_dir`, so a restart or a bank with one set left out embeds only what is new."""
+    path = None
+    if cache_dir is not None:
+        path = cache_dir / f"redflag-vectors-{hashlib.sha256(embedder.model_id.encode()).hexdigest()[:12]}.npz"
+        if not any((embedder.model_id, text) in _MEMO for text in texts[:1]):
+            try:
+                with np.load(path) as stored:
+                    for key, vector in zip(stored["texts"], stored["vectors"], strict=True):
+                        _MEMO[(embedder.model_id, str(key))] = vector
+            except (OSError, ValueError, KeyError):
+                pass
+    missing = list(dict.fromkeys(text for text in texts if (embedder.model_id, text) not in _MEMO))
+    if missing:
+        for text, vector in zip(missing, embedder.encode(missing), strict=True):
+            _MEMO[(embedder.model_id, text)] = vector
+        if path is not None:
+            _store(path, embedder.model_id)
+    dimension = next(iter(_MEMO.values())).shape[0] if _MEMO else 0
+    if not texts:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return np.stack([_MEMO[(embedder.model_id, text)] for text in texts])
+
+
+def _store(path: Path, model_id: str) -> None:
+    known = [(text, vector) for (model, text), vector in _MEMO.items() if model == model_id]
     try:
-        cached: np.ndarray = np.load(path)
-        return cached
-    except (OSError, ValueError):
-        vectors = embedder.encode(texts)
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".tmp.npy")
-        np.save(partial, vectors)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".tmp.npz")
+        np.savez(partial, texts=np.array([t for t, _ in known]), vectors=np.stack([v for _, v in known]))
         os.replace(partial, path)
     except OSError:
         pass  # a read-only index folder only costs the start-up time
-    return vectors
+
+
+FEATURES = ("words", "chars", "vectors", "words+vectors", "words+chars+vectors")
+"""What the classifier reads: word 1-2-grams, character 3-5-grams (typos), the embedding model's
+sentence vector, or a mix. `bench/safety.py --compare` measures each with every set left out."""
+DEFAULT_FEATURES = "words"
+WORD_EVIDENCE = 1.5
+"""Weight a terse message's most alarming word must reach (`bench/safety.py --compare` sweeps it)."""
 
 
 class SecondOpinion:
@@ -84,30 +115,69 @@ class SecondOpinion:
         threshold: float = 0.7,
         k: int = 3,
         cache_dir: Path | None = None,
+        features: str = "words",
     ) -> None:
+        if features not in FEATURES:
+            raise ValueError(f"features must be one of {FEATURES}, not {features!r}")
         self._embedder = embedder
         self._prepare = prepare
+        self._kinds = features.split("+")
         texts = [prepare(example.text) for example in examples]
         alarming = np.array([example.tier is not None for example in examples])
-        self._words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2).fit(texts)
+        vectors = _vectors(embedder, texts, cache_dir)
+        self._text_features: list[TfidfVectorizer] = []
+        if "words" in self._kinds:
+            self._text_features.append(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2).fit(texts))
+        if "chars" in self._kinds:
+            chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)
+            self._text_features.append(chars.fit(texts))
         self._classifier = LogisticRegression(C=16, class_weight="balanced", max_iter=5000)
-        self._classifier.fit(self._words.transform(texts), alarming)
+        self._classifier.fit(self._features(texts, vectors), alarming)
+        # How alarming each word is on its own (its weight in the classifier): a terse message needs one.
+        self._word_weight: dict[str, float] = {}
+        if "words" in self._kinds:
+            weights = self._classifier.coef_[0][: len(self._text_features[0].vocabulary_)]
+            self._word_weight = {
+                term: float(weights[i]) for term, i in self._text_features[0].vocabulary_.items() if " " not in term
+            }
         # Named by the nearest alarming examples that carry rule concepts (hence sources).
-        named = [(text, example) for text, example in zip(texts, examples, strict=True) if example.concepts]
-        self._named = [example for _, example in named]
-        self._vectors = _vectors(embedder, [text for text, _ in named], cache_dir)
+        named = [i for i, example in enumerate(examples) if example.concepts]
+        self._named = [examples[i] for i in named]
+        self._named_vectors = vectors[named]
         self.threshold, self.k = threshold, k
+        self.word_evidence = WORD_EVIDENCE
 
-    def probability(self, message: str) -> float:
+    def _features(self, texts: list[str], vectors: np.ndarray) -> sparse.csr_matrix:
+        blocks = [features.transform(texts) for features in self._text_features]
+        if "vectors" in self._kinds:
+            blocks.append(sparse.csr_matrix(vectors))
+        return sparse.hstack(blocks, format="csr")
+
+    def probability(self, message: str, vector: np.ndarray | None = None) -> float:
         """How alarming the classifier finds the message, in [0, 1]."""
-        return float(self._classifier.predict_proba(self._words.transform([self._prepare(message)]))[0, 1])
+        text = self._prepare(message)
+        if vector is None:
+            vector = self._embedder.encode([text])[0]
+        return float(self._classifier.predict_proba(self._features([text], vector[None, :]))[0, 1])
 
-    def opinion(self, message: str) -> Opinion | None:
-        """The tier and concepts of the nearest alarming examples, or None when the message is not alarming."""
-        probability = self.probability(message)
+    def evidence(self, message: str) -> float:
+        """The weight of the most alarming known content word in the message (0 when none is known): "not" or
+        "this" weigh a lot in long messages but say nothing on their own."""
+        words = [word for word in self._prepare(message).split() if word not in ENGLISH_STOP_WORDS]
+        return max((self._word_weight.get(word, 0.0) for word in words), default=0.0)
+
+    def opinion(self, message: str, terse: bool = False) -> Opinion | None:
+        """The tier and concepts of the nearest alarming examples, or None when the message is not alarming.
+
+        A terse message ("who wrote this", "lips dusky") gives the classifier little to go on, and short
+        examples in the bank are mostly emergencies, so it must also hold a word alarming on its own."""
+        if terse and self._word_weight and self.evidence(message) < self.word_evidence:
+            return None
+        vector = self._embedder.encode([self._prepare(message)])[0]
+        probability = self.probability(message, vector)
         if probability <= self.threshold:
             return None
-        similarities = self._vectors @ self._embedder.encode([self._prepare(message)])[0]
+        similarities = self._named_vectors @ vector
         neighbours = [self._named[i] for i in np.argsort(-similarities)[: self.k]]
         tier = "emergency" if any(n.tier == "emergency" for n in neighbours) else "urgent"
         concepts = tuple(dict.fromkeys(c for n in neighbours if n.tier == tier for c in n.concepts))

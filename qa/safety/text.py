@@ -26,6 +26,7 @@ _PHRASES = [
     (re.compile(r"\ban hour\b"), "1 hour"),
     (re.compile(r"\ba (minute|min)\b"), "1 minute"),
     (re.compile(r"\b(\d+) point (\d+)\b"), r"\1.\2"),
+    (re.compile(r"\bback ?2 ?back\b|\bb2b\b"), "back to back"),
     (re.compile(r"(\d)\s*(?:°|º|degrees?|deg)\s*([cf])?\b"), r"\1 degrees \2"),
     (re.compile(r"(\d)(c|f)\b"), r"\1 \2"),
     (re.compile(r"(\d)(mins?|minutes?|hrs?|hours?|wks?|weeks?|days?|months?|mos?)\b"), r"\1 \2"),

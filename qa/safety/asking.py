@@ -1,0 +1,141 @@
+"""Is the message asking rather than telling? What-ifs, curiosity and general questions.
+
+"What should I do if she stops breathing?" asks about a sign nobody has seen; "what do febrile
+seizures look like?" is about nobody in particular; "just want to know for the future" frames the
+whole message as curiosity. A what-if reaches only forward: in "he's not breathing, what do I do if
+he goes blue" the first sign stands. Pure functions over the canonical text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.safety.lexicon import STORIES, TOPICS
+from qa.safety.people import ANIMALS
+from qa.safety.time import CHECKED
+from qa.safety.time import PRESENT as _PRESENT
+
+__all__ = [
+    "TERSE_WORDS",
+    "asked_about",
+    "bare_topic",
+    "before_asking",
+    "framed_as_curiosity",
+    "general_question",
+    "is_information_question",
+    "open_to_resemblance",
+]
+
+
+_FRAMED = re.compile(
+    r"\b(?:just (?:want|wanted|wanting) to know|for (?:the )?future|just curious|out of curiosity|out of interest"
+    r"|hypothetically|for reference|reading up|reading about|just reading|researching|learning about"
+    r"|general knowledge|general question|asking for a friend|asking for (?:my|an|our) (?:\w+ )?(?:class|course|group)"
+    r"|not born yet|antenatal|(?:cpr|first aid|resus\w*) (?:training|course|class|session))\b"
+)
+"""A whole message framed as curiosity ("just want to know for the future"), when nothing in it is now."""
+_WHAT_IF = re.compile(
+    r"\b(?:what (?:do|should|would|could) (?:i|we|you) do (?:if|when|should)|what if|what happens if"
+    r"|if (?:\w+ ){0,5}ever"
+    r"|in case (?:he|she|they|baby|the baby|my baby|our baby)(?= (?:\w+ ){0,2}(?:ever|starts?|stops?|goes|go|turns?"
+    r"|gets?|has|have|does|needs?)\b)|(?:should|were) (?:he|she|they|baby|the baby|my baby|it) ever|god forbid"
+    r"|how (?:do|can|would|should) (?:i|we|you) (?:tell|know|spot|recogni[sz]e))\b"
+)
+"""What follows these is asked about, not seen: "what should I do if she stops breathing?". They never
+reach back: in "he's not breathing, what do I do if he goes blue" the first sign stands."""
+
+
+_NEW_CLAUSE = re.compile(r"\b(?:hes|shes|theyre|its|but|now)\b")
+
+
+_STORY = re.compile(
+    r"\b(?:" + "|".join(sorted(STORIES)) + r")s? (?:\w+ ){0,3}?(?:where|about|in which|had|has|with|showed)\b"
+    r"|\b(?:i|we) (?:\w+ )?(?:read|heard|saw|was told|were told|learned|learnt) (?:\w+ ){0,3}?(?:that|about)\b"
+    r"|\b(?:they|people|everyone|doctors) (?:say|said|says) (?:that )?(?:if|a|an|when)\b"
+)
+"""Told in a story or as hearsay, not seen: "a film where a baby stopped breathing", "I read that a rash
+that doesn't fade is serious"."""
+
+
+def framed_as_curiosity(text: str) -> bool:
+    return bool(_FRAMED.search(text)) and not _PRESENT.search(text)
+
+
+def asked_about(text: str, match: re.Match[str]) -> bool:
+    """After a what-if in the same clause, or in a sentence framed as curiosity."""
+    if framed_as_curiosity(text) or any(story.end() <= match.start() for story in _STORY.finditer(text)):
+        return True
+    return any(
+        asking.end() <= match.start() and not _NEW_CLAUSE.search(text, asking.end(), match.start())
+        for asking in _WHAT_IF.finditer(text)
+    )
+
+
+def before_asking(text: str) -> str:
+    asking = _WHAT_IF.search(text)
+    return text[: asking.start()] if asking else text
+
+
+_WH_START = re.compile(r"^\s*(?:what|whats|wat|wot|how|hows|why|which|difference)\b")
+_AUX_START = re.compile(r"^\s*(?:when|who|can|could|does|do|is|are|should|will|would|any)\b")
+_PERSONAL = re.compile(
+    r"\b(?:my|our|me|i|im|ive|id|we|us|he|she|hes|shes|him|her|his|hers|son|daughter|lo|right now|currently)\b"
+)
+
+
+def general_question(sentence: str, asked: bool = False) -> bool:
+    """ "What is apnoea of prematurity?": a question about nobody in particular (`asked`: it ended in "?")."""
+    starts = _WH_START.match(sentence) or (asked and _AUX_START.match(sentence))
+    return bool(starts) and not _PERSONAL.search(sentence)
+
+
+def is_information_question(text: str, parts: list[str]) -> bool:
+    """Every sentence asks, about nobody in particular ("what do febrile seizures look like?").
+
+    `parts` are the sentences of `text`; "is this spasms? eyes roll up, body tenses" describes a baby.
+    """
+    asked = "?" in text
+    return framed_as_curiosity(text) or (bool(parts) and all(general_question(part, asked) for part in parts))
+
+
+# The second opinion is the "in doubt" layer; these take the doubt away (the rules still apply in full).
+_ANIMAL = re.compile(r"\b(?:" + "|".join(sorted(ANIMALS | {"puppies", "kittens"})) + r")\b")
+_REASSURED = re.compile(
+    CHECKED + r"|\bwhen (?:do|will|should|does|can) (?:they|babies|he|she|it|baby|my baby) (?:\w+ )?"
+    r"(?:get|start|learn|be able)\b"
+    r"|\bsleeps? (?:all )?(?:the way )?through\b|\b(?:feeding|eating|drinking|breathing|sleeping) "
+    r"(?:fine|well|normally|ok|okay)\b|\bgood colou?r\b|"
+    r"\b(?:is|seems|was|s|shes|hes|theyre|been) (?:\w+ )?(?:fine|ok|okay|well|thriving|happy|settled|playing)\b"
+    r"|\b(?:woke|wakes?) (?:up )?(?:happy|smiling)|\bfeeding well|\bback to (?:normal|herself|himself)"
+    r"|\b(?:haha\w*|giggl\w*|grinning|first steps|first tooth|came up (?:smiling|laughing|happy|fine))\b"
+    r"|\b(?:loved|loves|enjoyed|enjoys) (?:it|every)|\bhad (?:a great time|fun)"
+    r"|\bhappy (?:all day|in (?:him|her|them)self|otherwise)|\b(?:stable|recovering|on the mend) now\b"
+    r"|\b(?:naps?|napping|sleep regression|waking every|wakes? (?:up )?every|bedtime|night wakings?)\b"
+    r"|(?<!stopped )(?<!not )\b(?:smiling|laughing) (?:away|again|at)\b"
+    r"|\b(?:she|he|they|baby) (?:then )?(?:settles|calms(?: down)?|goes back to sleep|carries on)\b"
+)
+
+
+def bare_topic(text: str) -> bool:
+    """ "febrile seizures", "infantile spasms?": a short message naming a topic, not a state of a child."""
+    words = text.split()
+    return len(words) <= 4 and all(word in TOPICS for word in words)
+
+
+TERSE_WORDS = 4
+"""A message of at most this many words is terse: "lips dusky", "fitting 10 mins"."""
+
+
+def open_to_resemblance(unjudged: str, message: str) -> bool:
+    """May the second opinion read `unjudged` (what the rules left of `message`)? A description of a baby:
+    five words or more of it, or a whole terse message the rules did not judge ("lips dusky") that is
+    not a bare topic; never a message that is reassuring, about a pet, or a what-if. (What is left of a
+    longer message after the rules judged it, "his", is no description.)"""
+    words = unjudged.split()
+    terse = len(message.split()) <= TERSE_WORDS and len(words) == len(message.split())
+    return (
+        (len(words) > TERSE_WORDS or (terse and not bare_topic(unjudged)))
+        and not _ANIMAL.search(message)
+        and not _REASSURED.search(message)
+        and not _WHAT_IF.search(message)
+    )

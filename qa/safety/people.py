@@ -1,0 +1,124 @@
+"""Whose sign is it? A grown-up's, a pet's or a toy's sign is not the baby's emergency.
+
+"I've got a stiff neck", "my husband has a limp", "her doll wasn't breathing": the nearest person
+named before the sign decides, and when in doubt it is the baby. Word lists come from the shared
+lexicon (`qa/data/lexicon.toml`). Pure functions over the canonical text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.safety.lexicon import ANYONE, BODY, FIRST_PERSON, GENERIC, HE, MEN, OLDER, PETS, SHE, THEY, THINGS, TOYS, WOMEN
+from qa.safety.lexicon import BABY as BABY_WORDS
+
+__all__ = ["ANIMALS", "BABY", "NOT_THE_BABY", "about_an_adult", "not_a_person"]
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_MEN, _WOMEN, _ANYONE = MEN, WOMEN, ANYONE
+ANIMALS = PETS
+_TOYS = TOYS
+NOT_THE_BABY = _MEN | _WOMEN | ANIMALS | _TOYS | _ANYONE | THINGS
+"""Grown-ups, pets and toys: whoever else a sign may belong to ("her doll wasn't breathing")."""
+_HE, _SHE = HE, SHE
+_BABY_NOUNS = BABY_WORDS
+BABY = _BABY_NOUNS | _HE | _SHE | THEY
+_I_STATE = _words(
+    "feel felt feeling have had got ve nearly almost completely totally so really am was a bit myself too also just"
+)
+""""I" is the subject only of a state ("I feel completely limp", "I've got a stiff neck", "I nearly choked");
+"I'm panicking, not breathing" and "I think not breathing" are about the baby."""
+_THEY = THEY
+_GENERIC = GENERIC
+_SUBJECT_WINDOW = 15
+_AFTER_WINDOW = 2
+_OWN_THINGS = frozenset({"his", "their"})
+"""A possessive right after the sign: "choked on his coffee" is the grown-up's coffee."""
+_BODY = BODY
+
+
+def about_an_adult(text: str, match: re.Match[str], history: str = "") -> bool:
+    """The sign belongs to someone else: a grown-up, a pet or a toy ("my husband has a limp").
+
+    When in doubt it is the baby. The nearest person named before the match decides, unless the
+    sentence named the baby first ("the baby was lying next to my mum and went grey"); "he" and
+    "she" are the baby except in one narrow case (`_pronoun_is_a_grown_up`). A baby word in the
+    match or just after it ("I can't wake her") keeps it about the baby.
+    """
+    before = text[: match.start()].split()[-_SUBJECT_WINDOW:]
+    for distance, word in enumerate(reversed(before), start=1):
+        earlier = before[:-distance]
+        if word in _BABY_NOUNS and earlier[-1:] and earlier[-1] in OLDER:
+            return _no_baby_near(text, match, word)  # "my older son has a stiff neck": not the baby
+        if word in _BABY_NOUNS or (word == "one" and earlier[-1:] == ["little"]):
+            return False
+        if before[len(before) - distance + 1 : len(before) - distance + 2] == ["here"]:
+            continue  # "Mum here, little one is gasping": the one writing
+        if word in _THEY and _GENERIC & set(earlier):
+            return True  # "babies shouldn't sleep on their tummy because they stop breathing": babies in general
+        if word in BABY:
+            return _pronoun_is_a_grown_up(word, earlier, history) and _no_baby_near(text, match, word)
+        owner = word[:-1] if word.endswith("s") and word[:-1] in NOT_THE_BABY else word  # "my husband's neck"
+        if owner in NOT_THE_BABY and "like" not in earlier[-2:]:  # not "panting like a dog"
+            # "The baby was lying next to my mum and went grey": the sentence is about the baby named first
+            # (but "my daughter put her doll to bed ... it wasn't breathing" is the doll).
+            baby_first = owner not in ANIMALS | _TOYS and _BABY_NOUNS & set(earlier)
+            return not baby_first and _no_baby_near(text, match, owner)
+        if word in FIRST_PERSON or (word == "my" and distance == 1):  # "my lips are purple from the berries"
+            between = before[len(before) - distance + 1 :]
+            if all(w in _I_STATE for w in between) and not _BABY_NOUNS & set(earlier):
+                return _no_baby_near(text, match, "i")
+    return False
+
+
+def not_a_person(text: str, match: re.Match[str]) -> bool:
+    """The nearest owner named before the sign is a toy, a device or a pet ("her doll wasn't breathing",
+    "the app keeps seizing up"): clearly nobody's emergency, so not even the second opinion reads it."""
+    for word in reversed(text[: match.start()].split()[-_SUBJECT_WINDOW:]):
+        if word in BABY or word in FIRST_PERSON:
+            return False
+        owner = word[:-1] if word.endswith("s") and word[:-1] in NOT_THE_BABY else word
+        if owner in NOT_THE_BABY:
+            return owner in _TOYS | THINGS | ANIMALS
+    return False
+
+
+def _pronoun_is_a_grown_up(pronoun: str, earlier: list[str], history: str) -> bool:
+    """ "My husband has epilepsy. He had a seizure this morning": the sentence starts with the pronoun,
+    an earlier sentence named a grown-up of the same sex, and nothing since points at a baby. ("My wife
+    says her lips are blue" stays the baby: when in doubt, it is.)"""
+    if earlier or pronoun not in _HE | _SHE:
+        return False
+    named = history.split()
+    people = _MEN if pronoun in _HE else _WOMEN
+    for i in range(len(named) - 1, -1, -1):
+        if named[i] in people:
+            since = set(named[i + 1 :])
+            return not since & (BABY - _HE - _SHE) and not since & (_HE | _SHE)
+        if named[i] in BABY:
+            return False
+    return False
+
+
+_SUBJECTS = _words("he she hes shes they theyre")
+"""After the sign a subject pronoun starts a new clause ("Dad went grey when he saw the fees")."""
+
+
+def _no_baby_near(text: str, match: re.Match[str], owner: str) -> bool:
+    """No baby word in the match or just after it, other than the grown-up's own ("mum bumped her head")."""
+    inside = match.group(0).split()
+    after = inside + text[match.end() :].split()[: _AFTER_WINDOW + 1]
+    near = after[: len(inside) + _AFTER_WINDOW]
+    theirs = _HE if owner in _MEN else _SHE if owner in _WOMEN else frozenset()
+    return not any(
+        w in BABY and w not in theirs and not _own_thing(after, i) and (i < len(inside) or w not in _SUBJECTS)
+        for i, w in enumerate(near)
+    )
+
+
+def _own_thing(words: list[str], i: int) -> bool:
+    return words[i] in _OWN_THINGS and i + 1 < len(words) and words[i + 1] not in _BODY
