@@ -155,11 +155,15 @@ def main() -> None:
     parser.add_argument("--compare", metavar="F,F,...", help=f"feature options to compare ({', '.join(FEATURES)})")
     parser.add_argument("--threshold", type=float, help="classifier threshold for --compare (default: the product's)")
     parser.add_argument("--markdown", action="store_true", help="print the README table (first sight, left out now)")
+    parser.add_argument("--speed", action="store_true", help="only the timing table")
     parser.add_argument("--no-speed", action="store_true", help="skip the timing table")
     args = parser.parse_args()
     known = load_sets(SETS)
     sets = [PhrasingSet(path.name, "given", tuple(read_set(path))) for path in args.sets] if args.sets else known
     bank = load_examples()
+    if args.speed:
+        speed([row.text for phrasing_set in sets for row in phrasing_set.rows])
+        return
     if args.markdown:
         markdown(sets, bank)
         return

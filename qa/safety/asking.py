@@ -39,7 +39,12 @@ _WHAT_IF = re.compile(
     r"|if (?:\w+ ){0,5}ever"
     r"|in case (?:he|she|they|baby|the baby|my baby|our baby)(?= (?:\w+ ){0,2}(?:ever|starts?|stops?|goes|go|turns?"
     r"|gets?|has|have|does|needs?)\b)|(?:should|were) (?:he|she|they|baby|the baby|my baby|it) ever|god forbid"
-    r"|how (?:do|can|would|should) (?:i|we|you) (?:tell|know|spot|recogni[sz]e))\b"
+    r"|how (?:do|can|would|should) (?:i|we|you) (?:tell|know|spot|recogni[sz]e)|in case of|what would (?:a|an|it mean)"
+    r"|what (?:does|would|could|might) it mean (?:if|when)"
+    # "if he has a fit in the bath one day, how do I get him out?": a condition, then a question
+    r"|(?:^|(?:and|but|so) )if(?= (?:\w+ ){1,12}(?:how|what|when|should|can|do|would)"
+    r" (?:do |should |would |can |to )?(?:i|we|you)\b))"
+    r"\b"
 )
 """What follows these is asked about, not seen: "what should I do if she stops breathing?". They never
 reach back: in "he's not breathing, what do I do if he goes blue" the first sign stands."""

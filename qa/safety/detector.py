@@ -29,6 +29,9 @@ from qa.safety.second_opinion import DEFAULT_FEATURES, Example, SecondOpinion, l
 from qa.safety.text import WordFixer, canonical
 from qa.safety.time import told_as_past
 
+DENIED_THRESHOLD = 0.9
+"""How sure the second opinion must be about a message that denies a sign ("not floppy, but ...")."""
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -37,26 +40,28 @@ class Finding:
     sources: tuple[str, ...]
 
 
-def _scan(rule: Rule, part: Part, recurs: bool) -> tuple[bool, list[Span]]:
+def _scan(rule: Rule, part: Part, recurs: bool) -> tuple[bool, list[Span], bool]:
     """Does the rule fire, and which of its matches did it judge benign (negated, another sense, asked
-    about, told as past, a toy's or a pet's)? A match given to a grown-up is not judged benign: if that
-    was wrong, the second opinion may still see it."""
+    about, told as past, a toy's or a pet's), and was one of them denied ("she's not floppy")? A match
+    given to a grown-up is not judged benign: if that was wrong, the second opinion may still see it."""
     text = part.text
     excluded = [m.span() for pattern in rule.unless for m in pattern.finditer(text)]
     judged: list[Span] = []
+    denied = False
     for pattern in rule.patterns:
         for match in pattern.finditer(text):
             overlaps = any(start < match.end() and match.start() < end for start, end in excluded)
             past = not recurs and told_as_past(text, match.span(), part.starts, resolved=not rule.over_ok)
             if negated(text, match):
                 judged.append(_with_negation(text, match.span()))
+                denied = True
             elif overlaps or past or asked_about(text, match):
                 judged.append(match.span())
             elif not about_an_adult(text, match, part.history):
-                return True, []
+                return True, [], False
             elif not_a_person(text, match):
                 judged.append(match.span())
-    return False, judged
+    return False, judged, denied
 
 
 def _with_negation(text: str, span: Span) -> Span:
@@ -112,13 +117,17 @@ class RedFlagDetector:
             return []
         found: dict[str, Finding] = {}
         judged: list[Span] = []
-        cleared = False  # a finding ruled a sign out ("purple from the beetroot"): nothing left to doubt
+        # A sign ruled out by a finding ("purple from the beetroot"): the parent has answered the doubt, so
+        # the second opinion does not reopen it; after a denied sign ("she's not floppy at all, kicking") it
+        # needs to be surer (`DENIED_THRESHOLD`).
+        cleared = denied_any = False
         for part in parsed.parts:
             judged = []
             for rule in self.book.rules:
                 if rule.concept in found:
                     continue
-                fires, spans = _scan(rule, part, parsed.recurs)
+                fires, spans, denied = _scan(rule, part, parsed.recurs)
+                denied_any |= denied
                 if fires and rule.needs and not any(p.search(parsed.text) for p in rule.needs):
                     fires = False
                 if fires and _cleared(rule, parsed.text if rule.over_ok else part.text):
@@ -139,7 +148,8 @@ class RedFlagDetector:
         # the second opinion; it reads the rest of the message (the last part read is the whole message).
         unjudged = parsed.parts[-1].without(judged, keep=parsed.now) if parsed.parts else ""
         if not (found or cleared) and self.second_opinion is not None and open_to_resemblance(unjudged, parsed.text):
-            opinion = self.second_opinion.opinion(unjudged, terse=parsed.words <= TERSE_WORDS)
+            terse = parsed.words <= TERSE_WORDS
+            opinion = self.second_opinion.opinion(unjudged, terse, DENIED_THRESHOLD if denied_any else None)
             for concept in opinion.concepts if opinion is not None else ():
                 if not (concept == fever.concept and fever_says is False):
                     found[concept] = self._concepts[concept]

@@ -8,6 +8,7 @@ rules, the fever check and the second opinion all read this record instead of re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -17,6 +18,7 @@ from qa.safety.text import sentences as split_sentences
 from qa.safety.time import about_the_past, brought_back
 
 Span = tuple[int, int]
+_AN_AGE = re.compile(r"\ba \d+ ?(?:months?|weeks?|wks?|days?|mo) old\b")
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,14 @@ def parse(message: str, prepare: Callable[[str], str], blank_other_senses: Calla
     text = prepare(message)
     sentences = tuple(split_sentences(text))
     asked = "?" in text
+    general = [general_question(sentence, asked) for sentence in sentences]
+    # "Is it normal for a 6 month old to do repeated sit-ups on waking? He looks startled": beside a
+    # sentence about a baby, a question about "a 6 month old" is about that baby.
+    personal = not all(general)
     kept = [
         (i, blank_other_senses(sentence))
         for i, sentence in enumerate(sentences)
-        if not general_question(sentence, asked)
+        if not general[i] or (personal and _AN_AGE.search(sentence))
     ]
     recurs = brought_back(text)
     # Signs are often told across sentences ("had what looked like a fit?? never happened before").

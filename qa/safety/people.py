@@ -29,6 +29,7 @@ _BABY_NOUNS = BABY_WORDS
 BABY = _BABY_NOUNS | _HE | _SHE | THEY
 _I_STATE = _words(
     "feel felt feeling have had got ve nearly almost completely totally so really am was a bit myself too also just"
+    " and absolutely utterly literally shattered exhausted knackered tired get gets getting"
 )
 """"I" is the subject only of a state ("I feel completely limp", "I've got a stiff neck", "I nearly choked");
 "I'm panicking, not breathing" and "I think not breathing" are about the baby."""

@@ -124,7 +124,13 @@ class SecondOpinion:
         self._kinds = features.split("+")
         texts = [prepare(example.text) for example in examples]
         alarming = np.array([example.tier is not None for example in examples])
-        vectors = _vectors(embedder, texts, cache_dir)
+        named = [i for i, example in enumerate(examples) if example.concepts]
+        # Every example's vector when the classifier reads vectors; otherwise only the named ones'.
+        embedded = range(len(texts)) if "vectors" in self._kinds else named
+        vectors = np.zeros((len(texts), 0), dtype=np.float32)
+        embedded_vectors = _vectors(embedder, [texts[i] for i in embedded], cache_dir)
+        if "vectors" in self._kinds:
+            vectors = embedded_vectors
         self._text_features: list[TfidfVectorizer] = []
         if "words" in self._kinds:
             self._text_features.append(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2).fit(texts))
@@ -141,9 +147,8 @@ class SecondOpinion:
                 term: float(weights[i]) for term, i in self._text_features[0].vocabulary_.items() if " " not in term
             }
         # Named by the nearest alarming examples that carry rule concepts (hence sources).
-        named = [i for i, example in enumerate(examples) if example.concepts]
         self._named = [examples[i] for i in named]
-        self._named_vectors = vectors[named]
+        self._named_vectors = embedded_vectors if "vectors" not in self._kinds else vectors[named]
         self.threshold, self.k = threshold, k
         self.word_evidence = WORD_EVIDENCE
 
@@ -156,9 +161,10 @@ class SecondOpinion:
     def probability(self, message: str, vector: np.ndarray | None = None) -> float:
         """How alarming the classifier finds the message, in [0, 1]."""
         text = self._prepare(message)
-        if vector is None:
+        if vector is None and "vectors" in self._kinds:
             vector = self._embedder.encode([text])[0]
-        return float(self._classifier.predict_proba(self._features([text], vector[None, :]))[0, 1])
+        vectors = vector[None, :] if vector is not None else np.zeros((1, 0), dtype=np.float32)
+        return float(self._classifier.predict_proba(self._features([text], vectors))[0, 1])
 
     def evidence(self, message: str) -> float:
         """The weight of the most alarming known content word in the message (0 when none is known): "not" or
@@ -166,17 +172,20 @@ class SecondOpinion:
         words = [word for word in self._prepare(message).split() if word not in ENGLISH_STOP_WORDS]
         return max((self._word_weight.get(word, 0.0) for word in words), default=0.0)
 
-    def opinion(self, message: str, terse: bool = False) -> Opinion | None:
+    def opinion(self, message: str, terse: bool = False, threshold: float | None = None) -> Opinion | None:
         """The tier and concepts of the nearest alarming examples, or None when the message is not alarming.
 
         A terse message ("who wrote this", "lips dusky") gives the classifier little to go on, and short
         examples in the bank are mostly emergencies, so it must also hold a word alarming on its own."""
         if terse and self._word_weight and self.evidence(message) < self.word_evidence:
             return None
-        vector = self._embedder.encode([self._prepare(message)])[0]
+        # Words alone need no embedding to say no; the vector is needed only to name the concepts.
+        vector = self._embedder.encode([self._prepare(message)])[0] if "vectors" in self._kinds else None
         probability = self.probability(message, vector)
-        if probability <= self.threshold:
+        if probability <= max(self.threshold, threshold or 0.0):
             return None
+        if vector is None:
+            vector = self._embedder.encode([self._prepare(message)])[0]
         similarities = self._named_vectors @ vector
         neighbours = [self._named[i] for i in np.argsort(-similarities)[: self.k]]
         tier = "emergency" if any(n.tier == "emergency" for n in neighbours) else "urgent"

@@ -37,6 +37,8 @@ CHECKED = (
     r"\b(?:doctors?|gp|health visitor|hv|nurse|midwife|paediatrician|pediatrician|consultant|dermatologist|111)"
     r" (?:\w+ ){0,14}(?:said|says|told (?:us|me)|confirmed|reassured (?:us|me)|explained)"
     r" (?:\w+ ){0,8}(?:normal|nothing|fine|harmless|benign|common|ok|okay|cutis|birth ?mark|just|reflux|viral)\b"
+    r"|\b(?:doctors?|gp|health visitor|nurse|paediatrician|pediatrician|consultant|paramedics?|hospital)"
+    r" (?:\w+ ){0,2}checked (?:him|her|them|it)(?: over)? and (?:\w+ ){0,3}(?:fine|ok|okay|normal|well)\b"
 )
 _RESOLVED = re.compile(
     # Resolved at once or a false alarm: "coughed it out and was totally fine", "it was just the monitor".
@@ -65,6 +67,8 @@ _PRESENT = re.compile(
     r"|anymore|any more|no longer|lately|started|starting|began|begun|keeps? (?:happening|doing)"
     r"|(?:has|have|hes|shes) been \w+ing"
     r"|(?:and|but) now"
+    # Loss of a skill is a state that lasts: "he stopped smiling two weeks ago" is now.
+    r"|stopped (?:smil|babbl|roll|laugh|coo|track|reach|sitt|crawl|follow)\w*"
     r"|now (?:he|she|they|hes|shes|its|theyre)\b"
     r"(?! (?:is |s )?(?:\d|well|fine|ok|okay|thriving|healthy|good|great|better)))"
     # "again" is now ("it happened again"), but "laughing again" is recovery.
