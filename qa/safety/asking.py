@@ -37,7 +37,8 @@ _FRAMED = re.compile(
 _WHAT_IF = re.compile(
     r"\b(?:what (?:do|should|would|could) (?:i|we|you) do (?:if|when|should)|what if|what happens if"
     r"|if (?:\w+ ){0,5}ever"
-    r"|in case (?:he|she|they|baby|the baby|my baby|our baby)(?= (?:\w+ ){0,2}(?:ever|starts?|stops?|goes|go|turns?"
+    r"|in case (?:he|she|they|(?:(?:my|our|the) )?(?:baby|son|daughter|boy|girl|lo|little one))"
+    r"(?= (?:\w+ ){0,2}(?:ever|starts?|stops?|goes|go|turns?"
     r"|gets?|has|have|does|needs?)\b)|(?:should|were) (?:he|she|they|baby|the baby|my baby|it) ever|god forbid"
     r"|how (?:do|can|would|should) (?:i|we|you) (?:tell|know|spot|recogni[sz]e)|in case of|what would (?:a|an|it mean)"
     r"|what (?:does|would|could|might) it mean (?:if|when)"
@@ -54,8 +55,8 @@ _NEW_CLAUSE = re.compile(r"\b(?:hes|shes|theyre|its|but|now)\b")
 
 
 _STORY = re.compile(
-    r"\b(?:" + "|".join(sorted(STORIES)) + r")s? (?:\w+ ){0,3}?(?:where|about|in which|had|has|with|showed)\b"
-    r"|\b(?:i|we) (?:\w+ )?(?:read|heard|saw|was told|were told|learned|learnt) (?:\w+ ){0,3}?(?:that|about)\b"
+    r"\b(?:" + "|".join(sorted(STORIES)) + r")s? (?:\w+ ){0,5}?(?:where|about|in which|had|has|with|showed)\b"
+    r"|(?:^|\b(?:i|we) (?:\w+ )?)(?:read|heard|saw|was told|were told|learned|learnt) (?:\w+ ){0,3}?(?:that|about)\b"
     r"|\b(?:they|people|everyone|doctors) (?:say|said|says) (?:that )?(?:if|a|an|when)\b"
 )
 """Told in a story or as hearsay, not seen: "a film where a baby stopped breathing", "I read that a rash

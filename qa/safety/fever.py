@@ -16,7 +16,7 @@ from qa.safety.rules import FeverCheck
 _AGE = re.compile(
     r"\b(\d+(?:\.\d+)?) ?(days?|d|weeks?|wks?|wk|w|months?|mos?|mths?)\b"
     # "6 week old", "6wk baby", or a terse "6wk 38.1" / "10 wks temp 38.2": an age right before a reading.
-    r"(?= ?old| ?o\b| (?:baby|boy|girl|son|daughter|ka|ki|ke)\b| (?:temperature |fever |temp )?(?:of )?\d{2,3}\b)"
+    r"(?= ?old| ?o\b| (?:baby|boy|girl|son|daughter|ka|ki|ke)\b| +(?:temperature |fever |temp )?(?:of )?\d{2,3}\b)"
     r"|\b(?:at|aged?|is|hes|shes|only|just|baby) (\d+(?:\.\d+)?) ?(days?|weeks?|wks?|months?|mos?|mths?)\b"
 )
 _DAYS = {"d": 1, "day": 1, "days": 1, "w": 7, "wk": 7, "wks": 7, "week": 7, "weeks": 7}

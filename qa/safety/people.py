@@ -29,7 +29,7 @@ _BABY_NOUNS = BABY_WORDS
 BABY = _BABY_NOUNS | _HE | _SHE | THEY
 _I_STATE = _words(
     "feel felt feeling have had got ve nearly almost completely totally so really am was a bit myself too also just"
-    " and absolutely utterly literally shattered exhausted knackered tired get gets getting"
+    " and absolutely utterly literally shattered exhausted knackered tired get gets getting are is feels"
 )
 """"I" is the subject only of a state ("I feel completely limp", "I've got a stiff neck", "I nearly choked");
 "I'm panicking, not breathing" and "I think not breathing" are about the baby."""
@@ -69,8 +69,10 @@ def about_an_adult(text: str, match: re.Match[str], history: str = "") -> bool:
             # (but "my daughter put her doll to bed ... it wasn't breathing" is the doll).
             baby_first = owner not in ANIMALS | _TOYS and _BABY_NOUNS & set(earlier)
             return not baby_first and _no_baby_near(text, match, owner)
-        if word in FIRST_PERSON or (word == "my" and distance == 1):  # "my lips are purple from the berries"
-            between = before[len(before) - distance + 1 :]
+        between = before[len(before) - distance + 1 :]
+        my_body = word == "my" and (distance == 1 or bool(between[:1] and between[0] in _BODY))
+        if word in FIRST_PERSON or my_body:  # "my lips are purple from the berries", "my arms are floppy"
+            between = between[1:] if my_body and distance > 1 else between
             if all(w in _I_STATE for w in between) and not _BABY_NOUNS & set(earlier):
                 return _no_baby_near(text, match, "i")
     return False

@@ -66,7 +66,7 @@ _PRESENT = re.compile(
     r"\b(?:right now|currently|at the moment|still|today|tonight|this (?:morning|afternoon|evening)|just now"
     r"|anymore|any more|no longer|lately|started|starting|began|begun|keeps? (?:happening|doing)"
     r"|(?:has|have|hes|shes) been \w+ing"
-    r"|(?:and|but) now"
+    r"|(?:and|but) now|(?:a few|a couple of|\d+) (?:minutes|mins|hours|hrs) ago|1 (?:minute|hour) ago"
     # Loss of a skill is a state that lasts: "he stopped smiling two weeks ago" is now.
     r"|stopped (?:smil|babbl|roll|laugh|coo|track|reach|sitt|crawl|follow)\w*"
     r"|now (?:he|she|they|hes|shes|its|theyre)\b"
