@@ -41,6 +41,7 @@ _WHAT_IF = re.compile(
     r"(?= (?:\w+ ){0,2}(?:ever|starts?|stops?|goes|go|turns?"
     r"|gets?|has|have|does|needs?)\b)|(?:should|were) (?:he|she|they|baby|the baby|my baby|it) ever|god forbid"
     r"|how (?:do|can|would|should) (?:i|we|you) (?:tell|know|spot|recogni[sz]e)|in case of|what would (?:a|an|it mean)"
+    r"|what (?:does|do)(?= (?:\w+ ){1,4}mean\b)"
     r"|what (?:does|would|could|might) it mean (?:if|when)"
     # "if he has a fit in the bath one day, how do I get him out?": a condition, then a question
     r"|(?:^|(?:and|but|so) )if(?= (?:\w+ ){1,12}(?:how|what|when|should|can|do|would)"

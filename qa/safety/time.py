@@ -36,7 +36,8 @@ CHECKED = (
     # Already judged by someone qualified: "the health visitor looked at it and said it's cutis marmorata".
     r"\b(?:doctors?|gp|health visitor|hv|nurse|midwife|paediatrician|pediatrician|consultant|dermatologist|111)"
     r" (?:\w+ ){0,14}(?:said|says|told (?:us|me)|confirmed|reassured (?:us|me)|explained)"
-    r" (?:\w+ ){0,8}(?:normal|nothing|fine|harmless|benign|common|ok|okay|cutis|birth ?mark|just|reflux|viral)\b"
+    r" (?:\w+ ){0,8}(?:normal|nothing|fine|harmless|benign|common|ok|okay|cutis|birth ?mark|just|reflux|viral"
+    r"|breath ?holding)\b"
     r"|\b(?:doctors?|gp|health visitor|nurse|paediatrician|pediatrician|consultant|paramedics?|hospital)"
     r" (?:\w+ ){0,2}checked (?:him|her|them|it)(?: over)? and (?:\w+ ){0,3}(?:fine|ok|okay|normal|well)\b"
 )
