@@ -56,12 +56,16 @@ _NEW_CLAUSE = re.compile(r"\b(?:hes|shes|theyre|its|but|now)\b")
 
 
 _STORY = re.compile(
-    r"\b(?:" + "|".join(sorted(STORIES)) + r")s? (?:\w+ ){0,5}?(?:where|about|in which|had|has|with|showed)\b"
-    r"|(?:^|\b(?:i|we) (?:\w+ )?)(?:read|heard|saw|was told|were told|learned|learnt) (?:\w+ ){0,3}?(?:that|about)\b"
+    r"\b(?:"
+    + "|".join(sorted(STORIES))
+    + r")s? (?:\w+ ){0,5}?(?:where|about|in which|(?:has|had) an? (?:baby|child|kid|newborn|character)"
+    r"|an? (?:baby|child|kid|newborn|character) (?:has|had|is|was|stops|stopped|goes|went))\b"
+    r"|(?:^|\b(?:i|we) (?:\w+ )?)(?:read|heard|was told|were told|learned|learnt) (?:\w+ ){0,3}?(?:that|about)\b"
     r"|\b(?:they|people|everyone|doctors) (?:say|said|says) (?:that )?(?:if|a|an|when)\b"
 )
 """Told in a story or as hearsay, not seen: "a film where a baby stopped breathing", "I read that a rash
-that doesn't fade is serious"."""
+that doesn't fade is serious". Like a what-if, it reaches only to the end of its clause and never over
+anything that is now: in "they say if it lasts 5 minutes call 999, it's been 8 minutes" the sign stands."""
 
 
 def framed_as_curiosity(text: str) -> bool:
@@ -70,12 +74,19 @@ def framed_as_curiosity(text: str) -> bool:
 
 def asked_about(text: str, match: re.Match[str]) -> bool:
     """After a what-if in the same clause, or in a sentence framed as curiosity."""
-    if framed_as_curiosity(text) or any(story.end() <= match.start() for story in _STORY.finditer(text)):
+    if framed_as_curiosity(text):
         return True
-    return any(
-        asking.end() <= match.start() and not _NEW_CLAUSE.search(text, asking.end(), match.start())
-        for asking in _WHAT_IF.finditer(text)
-    )
+    stories = _STORY.finditer(text)
+    if any(_reaches(text, story, match) and not _PRESENT.search(text, story.start(), match.end()) for story in stories):
+        return True
+    return any(_reaches(text, asking, match) for asking in _WHAT_IF.finditer(text))
+
+
+def _reaches(text: str, asking: re.Match[str], match: re.Match[str]) -> bool:
+    """The what-if (or story) comes before the sign, in its clause, with nothing between that is now
+    ("so if the fit has lasted 10 minutes what do I do, lips going blue": the sign stands)."""
+    between = (asking.end(), match.start())
+    return asking.end() <= match.start() and not (_NEW_CLAUSE.search(text, *between) or _PRESENT.search(text, *between))
 
 
 def before_asking(text: str) -> str:
@@ -86,7 +97,8 @@ def before_asking(text: str) -> str:
 _WH_START = re.compile(r"^\s*(?:what|whats|wat|wot|how|hows|why|which|difference)\b")
 _AUX_START = re.compile(r"^\s*(?:when|who|can|could|does|do|is|are|should|will|would|any)\b")
 _PERSONAL = re.compile(
-    r"\b(?:my|our|me|i|im|ive|id|we|us|he|she|hes|shes|him|her|his|hers|son|daughter|lo|right now|currently)\b"
+    r"\b(?:my|our|me|i|im|ive|id|we|us|he|she|hes|shes|him|her|his|hers|son|daughter|lo|right now|currently"
+    r"|mine|this|these|now|still)\b"
 )
 
 

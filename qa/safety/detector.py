@@ -12,6 +12,7 @@ messages gives a second opinion (`qa.safety.second_opinion`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from qa.safety.text import WordFixer, canonical
 from qa.safety.time import told_as_past
 
 DENIED_THRESHOLD = 0.9
-"""How sure the second opinion must be about a message that denies a sign ("not floppy, but ...")."""
+"""How sure the second opinion must be about a message that denies or rules out a sign ("not floppy, but ...")."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,14 @@ def _with_negation(text: str, span: Span) -> Span:
     return start, span[1]
 
 
+_STILL = re.compile(r"\b(?:still|came (?:straight |right )?back|coming back|worse|again)\b")
+
+
 def _cleared(rule: Rule, text: str) -> bool:
-    """A finding in the sentence rules the sign out ("purple from the beetroot"), unless it is negated."""
+    """A finding in the sentence rules the sign out ("purple from the beetroot"), unless it is negated or
+    the sign is still there ("... but her lips are still blue")."""
+    if _STILL.search(text):
+        return False
     return any(not negated(text, m) for pattern in rule.clears for m in pattern.finditer(text))
 
 
@@ -117,9 +124,8 @@ class RedFlagDetector:
             return []
         found: dict[str, Finding] = {}
         judged: list[Span] = []
-        # A sign ruled out by a finding ("purple from the beetroot"): the parent has answered the doubt, so
-        # the second opinion does not reopen it; after a denied sign ("she's not floppy at all, kicking") it
-        # needs to be surer (`DENIED_THRESHOLD`).
+        # After a sign ruled out by a finding ("purple from the beetroot") or denied ("she's not floppy at
+        # all, kicking") the parent has answered the doubt: the second opinion must be surer to reopen it.
         cleared = denied_any = False
         for part in parsed.parts:
             judged = []
@@ -147,9 +153,9 @@ class RedFlagDetector:
         # What the rules judged ("he's not floppy", "purple from the beetroot", the past) is no evidence for
         # the second opinion; it reads the rest of the message (the last part read is the whole message).
         unjudged = parsed.parts[-1].without(judged, keep=parsed.now) if parsed.parts else ""
-        if not (found or cleared) and self.second_opinion is not None and open_to_resemblance(unjudged, parsed.text):
+        if not found and self.second_opinion is not None and open_to_resemblance(unjudged, parsed.text):
             terse = parsed.words <= TERSE_WORDS
-            opinion = self.second_opinion.opinion(unjudged, terse, DENIED_THRESHOLD if denied_any else None)
+            opinion = self.second_opinion.opinion(unjudged, terse, DENIED_THRESHOLD if denied_any or cleared else None)
             for concept in opinion.concepts if opinion is not None else ():
                 if not (concept == fever.concept and fever_says is False):
                     found[concept] = self._concepts[concept]

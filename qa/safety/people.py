@@ -64,13 +64,17 @@ def about_an_adult(text: str, match: re.Match[str], history: str = "") -> bool:
         if word in BABY:
             return _pronoun_is_a_grown_up(word, earlier, history) and _no_baby_near(text, match, word)
         owner = word[:-1] if word.endswith("s") and word[:-1] in NOT_THE_BABY else word  # "my husband's neck"
+        if owner in _TOYS | THINGS | ANIMALS and earlier[-1:] == ["little"]:
+            return False  # "our little bunny has gone grey": a pet name for the baby
         if owner in NOT_THE_BABY and "like" not in earlier[-2:]:  # not "panting like a dog"
             # "The baby was lying next to my mum and went grey": the sentence is about the baby named first
             # (but "my daughter put her doll to bed ... it wasn't breathing" is the doll).
             baby_first = owner not in ANIMALS | _TOYS and _BABY_NOUNS & set(earlier)
             return not baby_first and _no_baby_near(text, match, owner)
         between = before[len(before) - distance + 1 :]
-        my_body = word == "my" and (distance == 1 or bool(between[:1] and between[0] in _BODY))
+        # "my arms are floppy" is the parent; "lying in my arms floppy" is the baby.
+        placed = earlier[-1:] and earlier[-1] in _PLACES
+        my_body = word == "my" and not placed and (distance == 1 or bool(between[:1] and between[0] in _BODY))
         if word in FIRST_PERSON or my_body:  # "my lips are purple from the berries", "my arms are floppy"
             between = between[1:] if my_body and distance > 1 else between
             if all(w in _I_STATE for w in between) and not _BABY_NOUNS & set(earlier):
@@ -78,15 +82,26 @@ def about_an_adult(text: str, match: re.Match[str], history: str = "") -> bool:
     return False
 
 
+_PLACES = _words("in on onto against across over into under at")
+_THING_LINKS = _words(
+    "is are was were has have had gone keeps kept went got its been all a bit just s ears ear eyes legs head now"
+    " really very so quite"
+)
+
+
 def not_a_person(text: str, match: re.Match[str]) -> bool:
-    """The nearest owner named before the sign is a toy, a device or a pet ("her doll wasn't breathing",
-    "the app keeps seizing up"): clearly nobody's emergency, so not even the second opinion reads it."""
-    for word in reversed(text[: match.start()].split()[-_SUBJECT_WINDOW:]):
-        if word in BABY or word in FIRST_PERSON:
-            return False
+    """A toy, a device or a pet is the subject of the sign ("her doll wasn't breathing", "the app keeps
+    seizing up", "bunny's ears have gone floppy"): clearly nobody's emergency, so not even the second
+    opinion reads it. Only right before the sign, with nothing but links between, and never a pet name
+    for the baby ("my little bear is fitting")."""
+    before = text[: match.start()].split()[-6:]
+    for distance, word in enumerate(reversed(before), start=1):
         owner = word[:-1] if word.endswith("s") and word[:-1] in NOT_THE_BABY else word
-        if owner in NOT_THE_BABY:
-            return owner in _TOYS | THINGS | ANIMALS
+        if owner in _TOYS | THINGS | ANIMALS:
+            earlier = before[: len(before) - distance]
+            return earlier[-1:] != ["little"]
+        if word not in _THING_LINKS:
+            return False
     return False
 
 

@@ -23,7 +23,8 @@ _PAST = re.compile(
     r"(?<!since )(?<!did )(?<!like )\blast (?:week|month|year|summer|winter|spring|autumn|fall|christmas|time"
     r"|january|february|march|april|may|june|july|august|september|october|november|december"
     r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
-    r"|\bin (?:january|february|march|april|june|july|august|september|october|november|december|(?:19|20)\d\d)\b"
+    r"|(?<!born )(?<!due )(?<!diagnosed )(?<!epilepsy )"
+    r"\bin (?:january|february|march|april|june|july|august|september|october|november|december|(?:19|20)\d\d)\b"
     r"|\b(?:was|were) (?:\d+|a few) (?:days?|weeks?|months?) (?:old )?then\b"
     r"|(?<!did )\b(?:\d+|a|few|several|couple of) (?:days?|weeks?|months?|years?) ago\b"
     r"|\bwhen (?:\w+ ){1,2}(?:was|were) (?:a )?(?:baby|newborn|younger|little|tiny|small)\b"
@@ -36,14 +37,20 @@ CHECKED = (
     # Already judged by someone qualified: "the health visitor looked at it and said it's cutis marmorata".
     r"\b(?:doctors?|gp|health visitor|hv|nurse|midwife|paediatrician|pediatrician|consultant|dermatologist|111)"
     r" (?:\w+ ){0,14}(?:said|says|told (?:us|me)|confirmed|reassured (?:us|me)|explained)"
-    r" (?:\w+ ){0,8}(?:normal|nothing|fine|harmless|benign|common|ok|okay|cutis|birth ?mark|just|reflux|viral"
+    r" (?:\w+ ){0,8}(?:normal|nothing|fine|harmless|benign|common|ok|okay|cutis|birth ?mark|reflux|viral"
+    r"|(?:is|was|its|are|were) just (?:a|an|his|her|from|the)"
     r"|breath ?holding)\b"
     r"|\b(?:doctors?|gp|health visitor|nurse|paediatrician|pediatrician|consultant|paramedics?|hospital)"
     r" (?:\w+ ){0,2}checked (?:him|her|them|it)(?: over)? and (?:\w+ ){0,3}(?:fine|ok|okay|normal|well)\b"
 )
+_CHECKED = re.compile(CHECKED)
+_PASSING = re.compile(
+    r"\b(?:(?:is|was|s) fine (?:within|after|in) |(?:goes|went|turns?|turned) (?:back )?pink"
+    r"|once (?:he|she|they) (?:is|was|s)"
+    r"|when (?:he|she|they) (?:is |s |gets )?(?:cold|chilly|furious|angry|cross|crying|cries|upset|strains))"
+)
 _RESOLVED = re.compile(
     # Resolved at once or a false alarm: "coughed it out and was totally fine", "it was just the monitor".
-    CHECKED + r"|"
     r"\b(?:was|were|is|seemed|has been) (?:totally |completely |perfectly |absolutely )?(?:fine|ok|okay|normal)"
     r" (?:straight away|right away|afterwards|after|since|the whole time)\b|\bbut it was (?:just|only)\b"
     r"|\bturned out (?:to be )?(?:nothing|fine|ok|okay|normal|just|only)\b|\bfalse alarm\b|\b(?:home and )?thriving\b"
@@ -67,6 +74,7 @@ _PRESENT = re.compile(
     r"\b(?:right now|currently|at the moment|still|today|tonight|this (?:morning|afternoon|evening)|just now"
     r"|anymore|any more|no longer|lately|started|starting|began|begun|keeps? (?:happening|doing)"
     r"|(?:has|have|hes|shes) been \w+ing"
+    r"|\b(?:is|are|hes|shes|its|s) now\b|\bhas (?:lasted|gone on|been going)\b|\bthis (?:fit|seizure|convulsion|one)\b"
     r"|(?:and|but) now|(?:a few|a couple of|\d+) (?:minutes|mins|hours|hrs) ago|1 (?:minute|hour) ago"
     # Loss of a skill is a state that lasts: "he stopped smiling two weeks ago" is now.
     r"|stopped (?:smil|babbl|roll|laugh|coo|track|reach|sitt|crawl|follow)\w*"
@@ -102,7 +110,7 @@ def _over(clause: str) -> bool:
     return bool(_RESOLVED.search(clause)) and not _PRESENT.search(clause)
 
 
-_CONTRAST = re.compile(r" (?=(?:but|however|although|though|whereas)\b)")
+_CONTRAST = re.compile(r" (?=(?:but|however|although|though|whereas|and then)\b)")
 
 
 def told_as_past(text: str, span: tuple[int, int], starts: Sequence[int] = (0,), resolved: bool = True) -> bool:
@@ -113,6 +121,16 @@ def told_as_past(text: str, span: tuple[int, int], starts: Sequence[int] = (0,),
     Without `resolved`, only long ago counts: a first seizure that has just stopped is still the sign.
     """
     begin, end = span
+    sentence = _sentence(text, end, starts)
+    for verdict in _CHECKED.finditer(text, sentence[0], sentence[1]):
+        # A clinician's verdict on this sign: told after it ("... and said it's cutis marmorata") and not an
+        # older one ("we saw the health visitor last week and she said he was fine"), or told before a sign
+        # described as passing ("said breath-holding is harmless, he goes a bit blue and is fine within
+        # seconds"); never with anything now after it ("GP said it was a cold, now she's floppy").
+        after = verdict.end() > end and not _PAST.search(text, end, verdict.end())
+        passing = verdict.end() <= begin and _PASSING.search(text, end, sentence[1])
+        if (after or passing) and not _PRESENT.search(text, verdict.start(), sentence[1]):
+            return True
     first = _sentence(text, begin + 1, starts)
     if first != _sentence(text, end, starts) and about_the_past(text[first[0] : first[1]], resolved):
         return True
