@@ -56,8 +56,10 @@ def main() -> None:
         for step in range(36, 56, 2):
             t = step / 100
             answered = sum(ok and s >= t for s, ok in right)
-            print(f"  {t:9.2f}  {answered:3d}/{len(labelled)} ({answered / len(labelled):5.1%})"
-                  f"  {sum(s < t for s in off_best):3d}/{len(off)}")
+            print(
+                f"  {t:9.2f}  {answered:3d}/{len(labelled)} ({answered / len(labelled):5.1%})"
+                f"  {sum(s < t for s in off_best):3d}/{len(off)}"
+            )
         for (similarity, ok), item in zip(right, labelled, strict=True):
             if not ok or similarity < retriever.scoring.abstain_threshold:
                 print(f"  miss: {item['q']!r} ({similarity:.3f}, {'wrong entry' if not ok else 'abstained'})")

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa.config import PROJECT_ROOT, get_settings
 from qa.embedder import SentenceTransformerEmbedder
+from qa.records import RedFlag
 from qa.safety import RedFlagDetector, load_rules, second_opinion
 from qa.safety.evaluation import PhrasingSet, Score, load_sets, read_set, score
 from qa.safety.second_opinion import DEFAULT_FEATURES, FEATURES, Example, load_examples
@@ -75,6 +76,23 @@ def table(sets: Sequence[PhrasingSet], bank: list[Example], show_misses: bool) -
     print(f"{'all sets':18s} {'rules+classifier':22s} {total.line()}")
 
 
+KEYWORDS = {
+    # The simplest reasonable detector, for comparison only: a keyword anywhere fires its tier.
+    "emergency": ("not breathing", "stopped breathing", "breath", "blue", "grey", "gray", "purple", "mottled",
+                  "seizure", "fit", "fitting", "convuls", "floppy", "limp", "unresponsive", "wake", "rash",
+                  "fontanelle", "soft spot", "stiff neck", "choking", "choke", "fever", "temperature", "head"),
+    "urgent": ("spasm", "cluster", "stopped smiling", "cry"),
+}  # fmt: skip
+
+
+def keyword_baseline(text: str) -> RedFlag:
+    lowered = text.lower()
+    for tier in ("emergency", "urgent"):
+        if any(word in lowered for word in KEYWORDS[tier]):
+            return RedFlag(triggered=True, tier=tier)
+    return RedFlag()
+
+
 def markdown(sets: Sequence[PhrasingSet], bank: list[Example]) -> None:
     """The README table: each set's first-sight figures beside its leave-one-set-out figures now."""
 
@@ -97,23 +115,21 @@ def compare(sets: Sequence[PhrasingSet], bank: list[Example], options: list[str]
     print(f"\nsecond opinion options, leave-one-set-out over {len(held)} held-out sets")
     print(f"{'features':22s} {'classifier alone: alarming caught':>34s}   rules+classifier: emergency, urgent, alarms")
     for features in options:
-        alone, full = Score(), Score()
+        full, caught, alarming = Score(), 0, 0
         for phrasing_set in held:
             candidate = detector(without(bank, phrasing_set.file), features, threshold)
             assert candidate.second_opinion is not None
             for row in phrasing_set.rows:
                 full.add(row, candidate.check(row.text))
                 if row.tier is not None:
-                    opinion = candidate.second_opinion.opinion(row.text)
-                    alone.counts["urgent"][0] += opinion is not None
-                    alone.counts["urgent"][1] += 1
-        caught, alarming = alone.counts["urgent"]
+                    caught += candidate.second_opinion.opinion(row.text) is not None
+                    alarming += 1
         print(f"{features:22s} {caught:>20d}/{alarming} ({caught / alarming:5.1%})   {full.line()}")
 
 
 def speed(messages: list[str]) -> None:
     with tempfile.TemporaryDirectory() as cache:
-        second_opinion._MEMO.clear()  # a cold start: no vectors in memory, none on disk
+        second_opinion.forget_vectors()  # a cold start: no vectors in memory, none on disk
         started = time.perf_counter()
         RedFlagDetector(known_words=VOCABULARY, embedder=EMBEDDER, cache_dir=Path(cache))
         cold = time.perf_counter() - started
@@ -156,11 +172,17 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, help="classifier threshold for --compare (default: the product's)")
     parser.add_argument("--markdown", action="store_true", help="print the README table (first sight, left out now)")
     parser.add_argument("--speed", action="store_true", help="only the timing table")
+    parser.add_argument("--baseline", action="store_true", help="the keyword baseline beside the detector on each set")
     parser.add_argument("--no-speed", action="store_true", help="skip the timing table")
     args = parser.parse_args()
     known = load_sets(SETS)
     sets = [PhrasingSet(path.name, "given", tuple(read_set(path))) for path in args.sets] if args.sets else known
     bank = load_examples()
+    if args.baseline:
+        for phrasing_set in sets:
+            base = score(keyword_baseline, phrasing_set.rows)
+            print(f"{phrasing_set.file:18s} keywords {base.line()}")
+        return
     if args.speed:
         speed([row.text for phrasing_set in sets for row in phrasing_set.rows])
         return

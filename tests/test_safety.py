@@ -201,7 +201,7 @@ def test_example_vectors_are_cached_by_text(embedder: SentenceTransformerEmbedde
     ]
     first = SecondOpinion(embedder, examples, str.lower, cache_dir=tmp_path, features="vectors")
     assert len(list(tmp_path.glob("redflag-vectors-*.npz"))) == 1
-    second_opinion._MEMO.clear()  # a new process: the vectors come back from the file, not the model
+    second_opinion.forget_vectors()  # a new process: the vectors come back from the file, not the model
     second = SecondOpinion(embedder, examples, str.lower, cache_dir=tmp_path, features="vectors")
     assert np.array_equal(first._named_vectors, second._named_vectors)
     assert second.probability("he is not breathing") > second.probability("she is fine with blue eyes")

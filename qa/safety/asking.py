@@ -9,11 +9,11 @@ he goes blue" the first sign stands. Pure functions over the canonical text.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from qa.safety.lexicon import STORIES, TOPICS
 from qa.safety.people import ANIMALS
-from qa.safety.time import CHECKED
-from qa.safety.time import PRESENT as _PRESENT
+from qa.safety.time import CHECKED, PRESENT
 
 __all__ = [
     "TERSE_WORDS",
@@ -22,6 +22,7 @@ __all__ = [
     "before_asking",
     "framed_as_curiosity",
     "general_question",
+    "general_questions",
     "is_information_question",
     "open_to_resemblance",
 ]
@@ -69,7 +70,7 @@ anything that is now: in "they say if it lasts 5 minutes call 999, it's been 8 m
 
 
 def framed_as_curiosity(text: str) -> bool:
-    return bool(_FRAMED.search(text)) and not _PRESENT.search(text)
+    return bool(_FRAMED.search(text)) and not PRESENT.search(text)
 
 
 def asked_about(text: str, match: re.Match[str]) -> bool:
@@ -77,7 +78,7 @@ def asked_about(text: str, match: re.Match[str]) -> bool:
     if framed_as_curiosity(text):
         return True
     stories = _STORY.finditer(text)
-    if any(_reaches(text, story, match) and not _PRESENT.search(text, story.start(), match.end()) for story in stories):
+    if any(_reaches(text, story, match) and not PRESENT.search(text, story.start(), match.end()) for story in stories):
         return True
     return any(_reaches(text, asking, match) for asking in _WHAT_IF.finditer(text))
 
@@ -86,7 +87,7 @@ def _reaches(text: str, asking: re.Match[str], match: re.Match[str]) -> bool:
     """The what-if (or story) comes before the sign, in its clause, with nothing between that is now
     ("so if the fit has lasted 10 minutes what do I do, lips going blue": the sign stands)."""
     between = (asking.end(), match.start())
-    return asking.end() <= match.start() and not (_NEW_CLAUSE.search(text, *between) or _PRESENT.search(text, *between))
+    return asking.end() <= match.start() and not (_NEW_CLAUSE.search(text, *between) or PRESENT.search(text, *between))
 
 
 def before_asking(text: str) -> str:
@@ -108,6 +109,19 @@ def general_question(sentence: str, asked: bool = False) -> bool:
     return bool(starts) and not _PERSONAL.search(sentence)
 
 
+_AN_AGE = re.compile(r"\ba \d+ ?(?:months?|weeks?|wks?|days?|mo) old\b")
+
+
+def general_questions(sentences: Sequence[str], asked: bool) -> list[bool]:
+    """Which sentences are general questions, read together: "Is it normal for a 6 month old to do repeated
+    sit-ups on waking? He looks startled": beside a sentence about a baby, "a 6 month old" is that baby."""
+    general = [general_question(sentence, asked) for sentence in sentences]
+    personal = not all(general)
+    return [
+        flag and not (personal and _AN_AGE.search(sentence)) for flag, sentence in zip(general, sentences, strict=True)
+    ]
+
+
 def is_information_question(text: str, parts: list[str]) -> bool:
     """Every sentence asks, about nobody in particular ("what do febrile seizures look like?").
 
@@ -118,7 +132,7 @@ def is_information_question(text: str, parts: list[str]) -> bool:
 
 
 # The second opinion is the "in doubt" layer; these take the doubt away (the rules still apply in full).
-_ANIMAL = re.compile(r"\b(?:" + "|".join(sorted(ANIMALS | {"puppies", "kittens"})) + r")\b")
+_ANIMAL = re.compile(r"\b(?:" + "|".join(sorted(ANIMALS)) + r")\b")
 _REASSURED = re.compile(
     CHECKED + r"|\bwhen (?:do|will|should|does|can) (?:they|babies|he|she|it|baby|my baby) (?:\w+ )?"
     r"(?:get|start|learn|be able)\b"

@@ -12,7 +12,6 @@ messages gives a second opinion (`qa.safety.second_opinion`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from qa.safety.people import about_an_adult, not_a_person
 from qa.safety.rules import Rule, RuleBook, load_rules
 from qa.safety.second_opinion import DEFAULT_FEATURES, Example, SecondOpinion, load_examples
 from qa.safety.text import WordFixer, canonical
-from qa.safety.time import told_as_past
+from qa.safety.time import STILL_THERE, told_as_past
 
 DENIED_THRESHOLD = 0.9
 """How sure the second opinion must be about a message that denies or rules out a sign ("not floppy, but ...")."""
@@ -76,13 +75,10 @@ def _with_negation(text: str, span: Span) -> Span:
     return start, span[1]
 
 
-_STILL = re.compile(r"\b(?:still|came (?:straight |right )?back|coming back|worse|again)\b")
-
-
 def _cleared(rule: Rule, text: str) -> bool:
     """A finding in the sentence rules the sign out ("purple from the beetroot"), unless it is negated or
     the sign is still there ("... but her lips are still blue")."""
-    if _STILL.search(text):
+    if STILL_THERE.search(text):
         return False
     return any(not negated(text, m) for pattern in rule.clears for m in pattern.finditer(text))
 

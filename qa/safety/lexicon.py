@@ -24,6 +24,11 @@ def words(group: str, name: str) -> frozenset[str]:
     return frozenset(_raw()[group][name])
 
 
+def split_words(text: str) -> frozenset[str]:
+    """A short in-module word list ("is are was ...") as a set."""
+    return frozenset(text.split())
+
+
 def macros() -> dict[str, str]:
     """Every list as a rule macro: `[body] visible` becomes `{BODY_VISIBLE}` = `(?:lips|lip|face|...)`."""
     return {

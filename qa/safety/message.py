@@ -8,17 +8,15 @@ rules, the fever check and the second opinion all read this record instead of re
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
-from qa.safety.asking import general_question, is_information_question
+from qa.safety.asking import general_questions, is_information_question
 from qa.safety.text import sentences as split_sentences
 from qa.safety.time import about_the_past, brought_back
 
 Span = tuple[int, int]
-_AN_AGE = re.compile(r"\ba \d+ ?(?:months?|weeks?|wks?|days?|mo) old\b")
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,6 @@ class Part:
 class Message:
     text: str
     """Canonical form, misspellings fixed: what every pattern is matched against."""
-    sentences: tuple[str, ...]
     asking_only: bool
     """Every sentence asks about nobody in particular, or the message is framed as curiosity."""
     recurs: bool
@@ -71,14 +68,10 @@ def parse(message: str, prepare: Callable[[str], str], blank_other_senses: Calla
     text = prepare(message)
     sentences = tuple(split_sentences(text))
     asked = "?" in text
-    general = [general_question(sentence, asked) for sentence in sentences]
-    # "Is it normal for a 6 month old to do repeated sit-ups on waking? He looks startled": beside a
-    # sentence about a baby, a question about "a 6 month old" is about that baby.
-    personal = not all(general)
     kept = [
         (i, blank_other_senses(sentence))
-        for i, sentence in enumerate(sentences)
-        if not general[i] or (personal and _AN_AGE.search(sentence))
+        for i, (sentence, general) in enumerate(zip(sentences, general_questions(sentences, asked), strict=True))
+        if not general
     ]
     recurs = brought_back(text)
     # Signs are often told across sentences ("had what looked like a fit?? never happened before").
@@ -87,7 +80,6 @@ def parse(message: str, prepare: Callable[[str], str], blank_other_senses: Calla
         parts.append(Part.joined([sentence for _, sentence in kept]))
     return Message(
         text=text,
-        sentences=sentences,
         asking_only=is_information_question(text, list(sentences)),
         recurs=recurs,
         parts=tuple(parts),

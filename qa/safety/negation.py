@@ -10,16 +10,12 @@ from __future__ import annotations
 import re
 
 from qa.safety.lexicon import CLAUSE_BREAKS, HYPOTHETICAL, NEGATORS
+from qa.safety.lexicon import split_words as _words
 
 __all__ = ["HYPOTHETICAL", "NEGATION_WINDOW", "NEGATORS", "negated"]
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
 NEGATION_WINDOW = 3
-_NEGATION_WINDOW = NEGATION_WINDOW
 _NEGATION_IN = re.compile(r"\b(?:" + "|".join(sorted(NEGATORS)) + r"|wont|cant|cannot|stop\w*|unable)\b")
 _LINKS = _words(
     "is are was were be been being very so too at all really that a an any look looks looking seem seems seemed"
@@ -27,7 +23,6 @@ _LINKS = _words(
     " their actually currently yet he she it they hes shes its if whether ever have has had got"
     " baby my our son daughter lo little one"
 )
-_CLAUSE_BREAK = CLAUSE_BREAKS
 
 
 def negated(sentence: str, match: re.Match[str]) -> bool:
@@ -35,17 +30,17 @@ def negated(sentence: str, match: re.Match[str]) -> bool:
 
     "lips aren't blue" and "soft spot isn't bulging" are negated; "rash doesn't fade" is the sign itself.
     """
-    before = _after_last_break(sentence[: match.start()].split()[-_NEGATION_WINDOW:])
+    before = _after_last_break(sentence[: match.start()].split()[-NEGATION_WINDOW:])
     for i, word in enumerate(before):
         # "lips aren't at all blue" is negated; in "not feeding, floppy" the "not" belongs to "feeding".
         if (word in NEGATORS or word in HYPOTHETICAL) and all(w in _LINKS for w in before[i + 1 :]):
             return True
-    inside = _after_last_break(match.group(0).split()[1:-1][-_NEGATION_WINDOW:])
+    inside = _after_last_break(match.group(0).split()[1:-1][-NEGATION_WINDOW:])
     return any(word in NEGATORS for word in inside) and not _negation_in(match.re)
 
 
 def _after_last_break(words: list[str]) -> list[str]:
-    breaks = [i for i, word in enumerate(words) if word in _CLAUSE_BREAK]
+    breaks = [i for i, word in enumerate(words) if word in CLAUSE_BREAKS]
     return words[breaks[-1] + 1 :] if breaks else words
 
 

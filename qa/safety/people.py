@@ -11,35 +11,25 @@ import re
 
 from qa.safety.lexicon import ANYONE, BODY, FIRST_PERSON, GENERIC, HE, MEN, OLDER, PETS, SHE, THEY, THINGS, TOYS, WOMEN
 from qa.safety.lexicon import BABY as BABY_WORDS
+from qa.safety.lexicon import split_words as _words
 
 __all__ = ["ANIMALS", "BABY", "NOT_THE_BABY", "about_an_adult", "not_a_person"]
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_MEN, _WOMEN, _ANYONE = MEN, WOMEN, ANYONE
 ANIMALS = PETS
-_TOYS = TOYS
-NOT_THE_BABY = _MEN | _WOMEN | ANIMALS | _TOYS | _ANYONE | THINGS
+NOT_THE_BABY = MEN | WOMEN | ANIMALS | TOYS | ANYONE | THINGS
 """Grown-ups, pets and toys: whoever else a sign may belong to ("her doll wasn't breathing")."""
-_HE, _SHE = HE, SHE
-_BABY_NOUNS = BABY_WORDS
-BABY = _BABY_NOUNS | _HE | _SHE | THEY
+BABY = BABY_WORDS | HE | SHE | THEY
 _I_STATE = _words(
     "feel felt feeling have had got ve nearly almost completely totally so really am was a bit myself too also just"
     " and absolutely utterly literally shattered exhausted knackered tired get gets getting are is feels"
 )
 """"I" is the subject only of a state ("I feel completely limp", "I've got a stiff neck", "I nearly choked");
 "I'm panicking, not breathing" and "I think not breathing" are about the baby."""
-_THEY = THEY
-_GENERIC = GENERIC
 _SUBJECT_WINDOW = 15
 _AFTER_WINDOW = 2
 _OWN_THINGS = frozenset({"his", "their"})
 """A possessive right after the sign: "choked on his coffee" is the grown-up's coffee."""
-_BODY = BODY
 
 
 def about_an_adult(text: str, match: re.Match[str], history: str = "") -> bool:
@@ -53,31 +43,31 @@ def about_an_adult(text: str, match: re.Match[str], history: str = "") -> bool:
     before = text[: match.start()].split()[-_SUBJECT_WINDOW:]
     for distance, word in enumerate(reversed(before), start=1):
         earlier = before[:-distance]
-        if word in _BABY_NOUNS and earlier[-1:] and earlier[-1] in OLDER:
+        if word in BABY_WORDS and earlier[-1:] and earlier[-1] in OLDER:
             return _no_baby_near(text, match, word)  # "my older son has a stiff neck": not the baby
-        if word in _BABY_NOUNS or (word == "one" and earlier[-1:] == ["little"]):
+        if word in BABY_WORDS or (word == "one" and earlier[-1:] == ["little"]):
             return False
         if before[len(before) - distance + 1 : len(before) - distance + 2] == ["here"]:
             continue  # "Mum here, little one is gasping": the one writing
-        if word in _THEY and _GENERIC & set(earlier):
+        if word in THEY and GENERIC & set(earlier):
             return True  # "babies shouldn't sleep on their tummy because they stop breathing": babies in general
         if word in BABY:
             return _pronoun_is_a_grown_up(word, earlier, history) and _no_baby_near(text, match, word)
         owner = word[:-1] if word.endswith("s") and word[:-1] in NOT_THE_BABY else word  # "my husband's neck"
-        if owner in _TOYS | THINGS | ANIMALS and earlier[-1:] == ["little"]:
+        if owner in TOYS | THINGS | ANIMALS and earlier[-1:] == ["little"]:
             return False  # "our little bunny has gone grey": a pet name for the baby
         if owner in NOT_THE_BABY and "like" not in earlier[-2:]:  # not "panting like a dog"
             # "The baby was lying next to my mum and went grey": the sentence is about the baby named first
             # (but "my daughter put her doll to bed ... it wasn't breathing" is the doll).
-            baby_first = owner not in ANIMALS | _TOYS and _BABY_NOUNS & set(earlier)
+            baby_first = owner not in ANIMALS | TOYS and BABY_WORDS & set(earlier)
             return not baby_first and _no_baby_near(text, match, owner)
         between = before[len(before) - distance + 1 :]
         # "my arms are floppy" is the parent; "lying in my arms floppy" is the baby.
         placed = earlier[-1:] and earlier[-1] in _PLACES
-        my_body = word == "my" and not placed and (distance == 1 or bool(between[:1] and between[0] in _BODY))
+        my_body = word == "my" and not placed and (distance == 1 or bool(between[:1] and between[0] in BODY))
         if word in FIRST_PERSON or my_body:  # "my lips are purple from the berries", "my arms are floppy"
             between = between[1:] if my_body and distance > 1 else between
-            if all(w in _I_STATE for w in between) and not _BABY_NOUNS & set(earlier):
+            if all(w in _I_STATE for w in between) and not BABY_WORDS & set(earlier):
                 return _no_baby_near(text, match, "i")
     return False
 
@@ -97,7 +87,7 @@ def not_a_person(text: str, match: re.Match[str]) -> bool:
     before = text[: match.start()].split()[-6:]
     for distance, word in enumerate(reversed(before), start=1):
         owner = word[:-1] if word.endswith("s") and word[:-1] in NOT_THE_BABY else word
-        if owner in _TOYS | THINGS | ANIMALS:
+        if owner in TOYS | THINGS | ANIMALS:
             earlier = before[: len(before) - distance]
             return earlier[-1:] != ["little"]
         if word not in _THING_LINKS:
@@ -109,14 +99,14 @@ def _pronoun_is_a_grown_up(pronoun: str, earlier: list[str], history: str) -> bo
     """ "My husband has epilepsy. He had a seizure this morning": the sentence starts with the pronoun,
     an earlier sentence named a grown-up of the same sex, and nothing since points at a baby. ("My wife
     says her lips are blue" stays the baby: when in doubt, it is.)"""
-    if earlier or pronoun not in _HE | _SHE:
+    if earlier or pronoun not in HE | SHE:
         return False
     named = history.split()
-    people = _MEN if pronoun in _HE else _WOMEN
+    people = MEN if pronoun in HE else WOMEN
     for i in range(len(named) - 1, -1, -1):
         if named[i] in people:
             since = set(named[i + 1 :])
-            return not since & (BABY - _HE - _SHE) and not since & (_HE | _SHE)
+            return not since & (BABY - HE - SHE) and not since & (HE | SHE)
         if named[i] in BABY:
             return False
     return False
@@ -131,7 +121,7 @@ def _no_baby_near(text: str, match: re.Match[str], owner: str) -> bool:
     inside = match.group(0).split()
     after = inside + text[match.end() :].split()[: _AFTER_WINDOW + 1]
     near = after[: len(inside) + _AFTER_WINDOW]
-    theirs = _HE if owner in _MEN else _SHE if owner in _WOMEN else frozenset()
+    theirs = HE if owner in MEN else SHE if owner in WOMEN else frozenset()
     return not any(
         w in BABY and w not in theirs and not _own_thing(after, i) and (i < len(inside) or w not in _SUBJECTS)
         for i, w in enumerate(near)
@@ -139,4 +129,4 @@ def _no_baby_near(text: str, match: re.Match[str], owner: str) -> bool:
 
 
 def _own_thing(words: list[str], i: int) -> bool:
-    return words[i] in _OWN_THINGS and i + 1 < len(words) and words[i + 1] not in _BODY
+    return words[i] in _OWN_THINGS and i + 1 < len(words) and words[i + 1] not in BODY

@@ -11,7 +11,6 @@ emergency.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -124,7 +123,7 @@ def load_rules(folder: Path = RULES_DIR, words: Path = WORDS_FILE) -> RuleBook:
         missing = [s for s in item["sources"] if s not in sources]
         if not item["sources"] or missing:
             raise ValueError(f"rule {concept!r}: every rule needs known sources (unknown: {missing})")
-        if not item.get("fires") and not os.environ.get("QA_RULES_DRAFT"):
+        if not item.get("fires"):
             raise ValueError(f"rule {concept!r}: every rule needs `fires` examples a reviewer can check")
         rules.append(
             Rule(
@@ -134,7 +133,7 @@ def load_rules(folder: Path = RULES_DIR, words: Path = WORDS_FILE) -> RuleBook:
                 patterns=_compile(item["patterns"], macros, concept),
                 unless=_compile(item.get("unless", []), macros, concept),
                 clears=_compile(item.get("clears", []), macros, concept),
-                fires=tuple(item.get("fires", ())),
+                fires=tuple(item["fires"]),
                 quiet=tuple(item.get("quiet", ())),
                 over_ok=bool(item.get("over_ok", False)),
                 needs=_compile(item.get("needs", []), macros, concept),

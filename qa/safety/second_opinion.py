@@ -87,6 +87,11 @@ def _vectors(embedder: Embedder, texts: list[str], cache_dir: Path | None) -> np
     return np.stack([_MEMO[(embedder.model_id, text)] for text in texts])
 
 
+def forget_vectors() -> None:
+    """Empty the in-memory vector cache, as a new process starts (the files in `cache_dir` stay)."""
+    _MEMO.clear()
+
+
 def _store(path: Path, model_id: str) -> None:
     known = [(text, vector) for (model, text), vector in _MEMO.items() if model == model_id]
     try:
@@ -125,12 +130,11 @@ class SecondOpinion:
         texts = [prepare(example.text) for example in examples]
         alarming = np.array([example.tier is not None for example in examples])
         named = [i for i, example in enumerate(examples) if example.concepts]
-        # Every example's vector when the classifier reads vectors; otherwise only the named ones'.
-        embedded = range(len(texts)) if "vectors" in self._kinds else named
-        vectors = np.zeros((len(texts), 0), dtype=np.float32)
-        embedded_vectors = _vectors(embedder, [texts[i] for i in embedded], cache_dir)
-        if "vectors" in self._kinds:
-            vectors = embedded_vectors
+        # Every example's vector when the classifier reads vectors; otherwise only the named ones', to name concepts.
+        self._reads_vectors = "vectors" in self._kinds
+        embedded = list(range(len(texts))) if self._reads_vectors else named
+        found = _vectors(embedder, [texts[i] for i in embedded], cache_dir)
+        vectors = found if self._reads_vectors else np.zeros((len(texts), 0), dtype=np.float32)
         self._text_features: list[TfidfVectorizer] = []
         if "words" in self._kinds:
             self._text_features.append(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2).fit(texts))
@@ -148,28 +152,33 @@ class SecondOpinion:
             }
         # Named by the nearest alarming examples that carry rule concepts (hence sources).
         self._named = [examples[i] for i in named]
-        self._named_vectors = embedded_vectors if "vectors" not in self._kinds else vectors[named]
+        self._named_vectors = found[named] if self._reads_vectors else found
         self.threshold, self.k = threshold, k
         self.word_evidence = WORD_EVIDENCE
 
     def _features(self, texts: list[str], vectors: np.ndarray) -> sparse.csr_matrix:
         blocks = [features.transform(texts) for features in self._text_features]
-        if "vectors" in self._kinds:
+        if self._reads_vectors:
             blocks.append(sparse.csr_matrix(vectors))
         return sparse.hstack(blocks, format="csr")
 
-    def probability(self, message: str, vector: np.ndarray | None = None) -> float:
-        """How alarming the classifier finds the message, in [0, 1]."""
-        text = self._prepare(message)
-        if vector is None and "vectors" in self._kinds:
-            vector = self._embedder.encode([text])[0]
+    def _vector(self, text: str) -> np.ndarray:
+        vector: np.ndarray = self._embedder.encode([text])[0]
+        return vector
+
+    def _probability(self, text: str, vector: np.ndarray | None) -> float:
         vectors = vector[None, :] if vector is not None else np.zeros((1, 0), dtype=np.float32)
         return float(self._classifier.predict_proba(self._features([text], vectors))[0, 1])
 
-    def evidence(self, message: str) -> float:
-        """The weight of the most alarming known content word in the message (0 when none is known): "not" or
-        "this" weigh a lot in long messages but say nothing on their own."""
-        words = [word for word in self._prepare(message).split() if word not in ENGLISH_STOP_WORDS]
+    def probability(self, message: str) -> float:
+        """How alarming the classifier finds the message, in [0, 1]."""
+        text = self._prepare(message)
+        return self._probability(text, self._vector(text) if self._reads_vectors else None)
+
+    def _evidence(self, text: str) -> float:
+        """The weight of the most alarming known content word (0 when none is known): "not" or "this" weigh
+        a lot in long messages but say nothing on their own."""
+        words = [word for word in text.split() if word not in ENGLISH_STOP_WORDS]
         return max((self._word_weight.get(word, 0.0) for word in words), default=0.0)
 
     def opinion(self, message: str, terse: bool = False, threshold: float | None = None) -> Opinion | None:
@@ -177,16 +186,15 @@ class SecondOpinion:
 
         A terse message ("who wrote this", "lips dusky") gives the classifier little to go on, and short
         examples in the bank are mostly emergencies, so it must also hold a word alarming on its own."""
-        if terse and self._word_weight and self.evidence(message) < self.word_evidence:
+        text = self._prepare(message)
+        if terse and self._word_weight and self._evidence(text) < self.word_evidence:
             return None
         # Words alone need no embedding to say no; the vector is needed only to name the concepts.
-        vector = self._embedder.encode([self._prepare(message)])[0] if "vectors" in self._kinds else None
-        probability = self.probability(message, vector)
+        vector = self._vector(text) if self._reads_vectors else None
+        probability = self._probability(text, vector)
         if probability <= max(self.threshold, threshold or 0.0):
             return None
-        if vector is None:
-            vector = self._embedder.encode([self._prepare(message)])[0]
-        similarities = self._named_vectors @ vector
+        similarities = self._named_vectors @ (vector if vector is not None else self._vector(text))
         neighbours = [self._named[i] for i in np.argsort(-similarities)[: self.k]]
         tier = "emergency" if any(n.tier == "emergency" for n in neighbours) else "urgent"
         concepts = tuple(dict.fromkeys(c for n in neighbours if n.tier == tier for c in n.concepts))

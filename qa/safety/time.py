@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from qa.safety.lexicon import RECOVERED
 
-__all__ = ["CHECKED", "PRESENT", "about_the_past", "brought_back", "told_as_past"]
+__all__ = ["CHECKED", "PRESENT", "STILL_THERE", "about_the_past", "brought_back", "told_as_past"]
 
 
 _PAST = re.compile(
@@ -70,7 +70,7 @@ _RESOLVED = re.compile(
 )
 _RECOVERED = RECOVERED
 _RECOVERED_BEFORE = "".join(f"(?<!{word} )" for word in sorted(_RECOVERED))
-_PRESENT = re.compile(
+PRESENT = re.compile(
     r"\b(?:right now|currently|at the moment|still|today|tonight|this (?:morning|afternoon|evening)|just now"
     r"|anymore|any more|no longer|lately|started|starting|began|begun|keeps? (?:happening|doing)"
     r"|(?:has|have|hes|shes) been \w+ing"
@@ -92,6 +92,10 @@ _RECURS = re.compile(
 )
 
 
+STILL_THERE = re.compile(r"\b(?:still|came (?:straight |right )?back|coming back|worse|again)\b")
+"""The sign has not gone: no finding clears it ("coughed it up, but her lips are still blue")."""
+
+
 def brought_back(text: str) -> bool:
     """ "It happened again today": a past description is about now after all."""
     return bool(_RECURS.search(text))
@@ -102,12 +106,12 @@ def about_the_past(sentence: str, resolved: bool = True) -> bool:
     """Long ago or (with `resolved`) already over, with nothing that brings it back to now. (Asked for
     every match in a clause, hence the cache.)"""
     over = _PAST.search(sentence) or (resolved and _RESOLVED.search(sentence))
-    return bool(over) and not _PRESENT.search(sentence)
+    return bool(over) and not PRESENT.search(sentence)
 
 
 def _over(clause: str) -> bool:
     """Resolved, with nothing that makes it now (a clause after "but": "..., but it was just the monitor")."""
-    return bool(_RESOLVED.search(clause)) and not _PRESENT.search(clause)
+    return bool(_RESOLVED.search(clause)) and not PRESENT.search(clause)
 
 
 _CONTRAST = re.compile(r" (?=(?:but|however|although|though|whereas|and then)\b)")
@@ -129,7 +133,7 @@ def told_as_past(text: str, span: tuple[int, int], starts: Sequence[int] = (0,),
         # seconds"); never with anything now after it ("GP said it was a cold, now she's floppy").
         after = verdict.end() > end and not _PAST.search(text, end, verdict.end())
         passing = verdict.end() <= begin and _PASSING.search(text, end, sentence[1])
-        if (after or passing) and not _PRESENT.search(text, verdict.start(), sentence[1]):
+        if (after or passing) and not PRESENT.search(text, verdict.start(), sentence[1]):
             return True
     first = _sentence(text, begin + 1, starts)
     if first != _sentence(text, end, starts) and about_the_past(text[first[0] : first[1]], resolved):
@@ -150,6 +154,3 @@ def _sentence(text: str, position: int, starts: Sequence[int]) -> tuple[int, int
     """The sentence holding the character just before `position`."""
     start = max((s for s in starts if s < position), default=0)
     return start, min((s for s in starts if s >= position), default=len(text))
-
-
-PRESENT = _PRESENT
