@@ -21,6 +21,7 @@ test: $(VENV)/.installed browser
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/safety.py
 
 lint: $(VENV)/.installed

@@ -13,8 +13,10 @@ from qa.errors import (
     IndexNotFoundError,
     IndexWriteError,
     InvalidQuestionError,
+    LabelledFileError,
     ModelLoadError,
     QAError,
+    RankerFileError,
 )
 from qa.loaders import load_corpus
 from qa.records import Answer, AskResult, Citation, Entry, IndexInfo, RedFlag, Suggestion
@@ -32,9 +34,11 @@ __all__ = [
     "IndexNotFoundError",
     "IndexWriteError",
     "InvalidQuestionError",
+    "LabelledFileError",
     "ModelLoadError",
     "QAError",
     "QAService",
+    "RankerFileError",
     "RedFlag",
     "Settings",
     "Suggestion",

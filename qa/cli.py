@@ -18,6 +18,7 @@ from pydantic_settings import SettingsError
 
 from qa.config import Settings, get_settings
 from qa.errors import IndexMismatchError, IndexNotFoundError, QAError
+from qa.evaluate import Report
 from qa.records import TOP_K_MAX, AskResult
 from qa.safety import DISCLAIMER
 
@@ -130,6 +131,61 @@ def ask(
     validate_question(question, top_k)  # before the slow model load
     result = open_service(_settings(index_dir=index_dir, model=model)).ask(question, top_k)
     typer.echo(json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False) if as_json else render(result))
+
+
+@app.command("eval")
+@user_errors
+def eval_(
+    file: Annotated[
+        Path,
+        typer.Argument(help='JSON Lines of {"question": ..., "expected": [entry ids] or "none"}.', show_default=False),
+    ],
+    min_acceptable: Annotated[
+        float | None,
+        typer.Option("--min-acceptable", min=0.0, max=1.0, help="Exit 1 if acceptable@1 is below this (e.g. 0.95)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    index_dir: IndexDirOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Check answers stay right: acceptable@1, MRR@3, answered and abstained rates, and every failure."""
+    from qa.evaluate import load_labelled
+    from qa.service import open_service
+
+    items = load_labelled(file)  # before the slow model load
+    report = open_service(_settings(index_dir=index_dir, model=model)).evaluate(items)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(render_report(report))
+    if min_acceptable is not None and report.in_scope == 0:
+        _fail("--min-acceptable needs in-scope questions, and the file has none")
+    if min_acceptable is not None and report.acceptable_at_1 < min_acceptable:
+        _fail(f"acceptable@1 is {report.acceptable_at_1:.1%}, below the floor of {min_acceptable:.1%}")
+
+
+def render_report(report: Report) -> str:
+    def share(value: float, count: int) -> str:
+        return f"{value:.1%}" if count else "-"
+
+    lines = [
+        f"in-scope questions      {report.in_scope}",
+        f"  acceptable first      {share(report.acceptable_at_1, report.in_scope)}  (an abstention counts as a miss)",
+        f"  MRR@{report.mrr_depth}                 {f'{report.mrr:.3f}' if report.in_scope else '-'}",
+        f"  answered              {share(report.answered, report.in_scope)}",
+        f"out-of-scope questions  {report.out_of_scope}",
+        f"  abstained             {share(report.abstained, report.out_of_scope)}",
+    ]
+    if report.failures:
+        lines += ["", f"{len(report.failures)} failures:"]
+    for failure in report.failures:
+        wanted = ", ".join(failure.expected) or "none (should abstain)"
+        first = failure.ranked_first
+        got = failure.got or (f"abstained (ranked first: {first})" if first else "abstained (nothing offered)")
+        lines.append(f"  - {failure.question!r}\n      expected {wanted}; got {got} ({failure.score:.2f})")
+        if failure.note:
+            lines.append(f"      {failure.note}")
+    return "\n".join(lines)
 
 
 @app.command()

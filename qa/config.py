@@ -24,11 +24,11 @@ class Settings(BaseSettings):
         description="Corpus files or folders (JSON list in the environment).",
     )
     index_dir: Path = Field(default=PROJECT_ROOT / "index", description="Where builds are written.")
-    abstain_threshold: float = Field(
-        default=0.46,
-        ge=-1.0,
+    abstain_threshold: float | None = Field(
+        default=None,
+        ge=0.0,
         le=1.0,
-        description="Similarity under which the engine abstains (see README: choosing the threshold).",
+        description="Answer chance under which the engine abstains; default: the fitted one (README: abstaining).",
     )
     feedback_db: Path = Field(
         default=PROJECT_ROOT / "data" / "feedback.sqlite3",

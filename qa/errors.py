@@ -9,7 +9,9 @@ print (CLI) or return (API) its message, so no traceback reaches a user.
     ├── IndexMismatchError   the index was built with another model or format, or is damaged
     ├── IndexWriteError      a build could not be written (the previous one keeps serving)
     ├── ModelLoadError       the embedding model cannot be found or loaded
-    └── InvalidQuestionError the question is empty, too long or top_k out of range
+    ├── InvalidQuestionError the question is empty, too long or top_k out of range
+    ├── RankerFileError      the fitted ranker or question-type file is missing, damaged or out of date
+    └── LabelledFileError    a labelled question file (`qa eval`) is missing or malformed
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ __all__ = [
     "IndexNotFoundError",
     "IndexWriteError",
     "InvalidQuestionError",
+    "LabelledFileError",
     "ModelLoadError",
     "QAError",
+    "RankerFileError",
 ]
 
 
@@ -51,3 +55,11 @@ class ModelLoadError(QAError):
 
 class InvalidQuestionError(QAError):
     """The question or its options are out of bounds."""
+
+
+class LabelledFileError(QAError):
+    """A labelled question file cannot be used; the message names the line."""
+
+
+class RankerFileError(QAError):
+    """A fitted model file shipped in `qa/data` cannot be used; refit with scripts/fit_ranker.py."""

@@ -6,7 +6,7 @@ Layout under the index folder:
     builds/<version>/        one complete build
         manifest.json        format version, model id, dimension, corpus fingerprint, counts, time
         entries.jsonl        the entries, verbatim
-        rows.npy             for each vector: entry number and row kind
+        rows.npy             for each vector: entry number and row kind (question, answer, joint)
         vectors.faiss        inner-product FAISS index of unit vectors
 
 A build is written to a temporary folder and renamed into place, then
@@ -37,7 +37,7 @@ from qa.embedder import Embedder
 from qa.errors import IndexMismatchError, IndexNotFoundError, IndexWriteError
 from qa.records import Entry
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KEEP_BUILDS = 3
 _REBUILD = "run `qa index` to build it"
 
@@ -45,6 +45,8 @@ _REBUILD = "run `qa index` to build it"
 class RowKind(IntEnum):
     QUESTION = 0
     ANSWER = 1
+    JOINT = 2
+    """The entry's questions and answer as one text: the strongest single dense signal on unseen questions."""
 
 
 class Manifest(BaseModel):
@@ -75,10 +77,15 @@ class IndexBuild:
 
 
 def row_texts(entry: Entry) -> list[tuple[RowKind, str]]:
-    """What gets embedded: every question of the entry, and its answer text."""
+    """What gets embedded: every question of the entry, its answer text, and both as one text."""
     rows = [(RowKind.QUESTION, q) for q in entry.questions]
     rows.append((RowKind.ANSWER, entry.answer))
+    rows.append((RowKind.JOINT, joint_text(entry)))
     return rows
+
+
+def joint_text(entry: Entry) -> str:
+    return "\n".join((*entry.questions, entry.answer))
 
 
 def build_index(entries: Sequence[Entry], embedder: Embedder, corpus_fingerprint: str) -> IndexBuild:

@@ -1,11 +1,14 @@
-"""Query clean-up before embedding: typography and misspellings.
+"""Query clean-up before embedding: typography, misspellings, question parts.
 
 Parents type "siezure", "spazms", "twiching". A small model splits such words
 into meaningless pieces, so a word that neither the model's vocabulary nor
 the corpus knows is replaced by the closest corpus word, when one is close
 enough. Words the model knows are never touched, so ordinary English passes
 through unchanged. Then lay words gain the corpus's own terms
-(`data/synonyms.toml`). Pure logic: vocabularies and synonyms are handed in.
+(`data/synonyms.toml`). A long message ("my son is 5 months, last week he
+started ... what could this be?") is also split into its question parts, so the
+question is matched on its own as well as inside its background. Pure logic:
+vocabularies and synonyms are handed in.
 """
 
 from __future__ import annotations
@@ -76,3 +79,51 @@ class Synonyms:
             if pattern.search(text) and canonical.lower() not in text.lower() and canonical not in added:
                 added.append(canonical)
         return f"{text} ({', '.join(added)})" if added else text
+
+
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n+")
+_OPENERS = (
+    r"(?:what|whats|why|how|when|where|which|who|is|are|was|were|do|does|did|can|could|should|would|will|"
+    r"has|have|any|anything)"
+)
+_OPENS = re.compile(rf"^\W*(?:also\s+|and\s+|so\s+|but\s+|or\s+)?{_OPENERS}\b", re.IGNORECASE)
+_CLAUSE_OPENERS = r"(?:what|whats|why|how|is|are|was|were|do|does|did|can|could|should|would|will)"
+"""Openers that start a new clause after a comma; not who/which/where/when, which more often start a
+relative clause ("my son, who is 5 months, ...") than a question."""
+_CLAUSE = re.compile(
+    rf"[,;:]\s*(?=(?:and\s+|or\s+)?{_CLAUSE_OPENERS}\b)|\s+(?:so|but|and)\s+(?={_CLAUSE_OPENERS}\b)", re.IGNORECASE
+)
+_ASKS_WITHOUT_MARK = re.compile(
+    r"^\W*(?:also\s+|and\s+|so\s+|but\s+)?(?:(?:what|whats|why|how)\b|"
+    r"(?:is|are|was|were|do|does|did|can|could|should|would|will)\s+(?:i|it|this|that|these|those|there|he|she|"
+    r"they|we|you|my|our|your)\b)",
+    re.IGNORECASE,
+)
+"""A question without its "?": a question word, or a verb before its subject ("is that normal", not "has a rash")."""
+_REPORTED = re.compile(r"\b(?:asks?|asking|wonder(?:s|ing)?|wants? to know|want to understand)\b", re.IGNORECASE)
+"""A question told rather than asked: "mother asks whether this is typical"."""
+MAX_PARTS = 3
+"""Most question parts matched besides the whole message: the last ones asked."""
+
+
+def question_parts(text: str) -> list[str]:
+    """The question parts of a message of several sentences or clauses; [] for a plain question.
+
+    A part is a clause that ends with "?", or opens like a question inside a sentence that does
+    ("what do they look like, and does this sound like one?"), or opens like a question without the
+    mark ("... since yesterday, is that normal"), or tells one ("mother asks whether ..."). With none
+    of those, the last sentence stands in: people usually end with what they want to know.
+    """
+    sentences = [part.strip() for part in _SENTENCE_END.split(text) if part.strip()]
+    parts: list[str] = []
+    count = 0
+    for sentence in sentences:
+        clauses = [c.strip(" ,;:") for c in _CLAUSE.split(sentence) if c.strip(" ,;:")]
+        count += len(clauses)
+        for clause in clauses:
+            marked = clause.endswith("?") or (sentence.endswith("?") and _OPENS.match(clause))
+            if marked or _REPORTED.search(clause) or _ASKS_WITHOUT_MARK.match(clause):
+                parts.append(clause)
+    if count < 2:
+        return []
+    return [part for part in (parts or sentences[-1:])[-MAX_PARTS:] if part != text]

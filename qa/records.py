@@ -50,7 +50,11 @@ class Citation(_Frozen):
 class Answer(_Frozen):
     id: str
     text: str = Field(description="The source answer, verbatim.")
-    score: float = Field(ge=0.0, le=1.0, description="Confidence that this answers the question.")
+    score: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="The ranker's chance that this entry answers the question, calibrated for the first answer.",
+    )
     citation: Citation
 
 

@@ -1,138 +1,214 @@
-"""From a question to ranked entries: the retrieval step.
+"""From a message to ranked entries, each with the chance that it answers.
 
-Three kinds of evidence are mixed into one similarity per entry:
+Steps, for each message:
 
-* the best cosine between the question and any of the entry's questions,
-* the cosine between the question and the entry's answer text,
-* the lexical coverage of the question's distinctive words (`qa.lexical`).
-
-Weights and the abstain threshold were chosen on the labelled questions in
-`tests/data` (see `bench/calibrate.py` and the README). Candidates come from
-both FAISS and the lexical index, so a later re-ranking stage plugs in after
-`candidates` without touching the rest.
+1. *views*: the tidied message and, for a long one, its question parts
+   (`qa.query`), all embedded in one batch;
+2. *candidates*: the entries nearest to any view in FAISS (question, answer
+   and joint rows), plus the best by BM25 and by word coverage;
+3. *evidence*: every row of each candidate scored exactly, with lexical,
+   string and question-type evidence (`qa.features`);
+4. *ranking*: the fitted ranker (`qa.ranker`) turns each row into a chance of
+   being an acceptable answer; the service abstains under its threshold.
 """
 
 from __future__ import annotations
 
-import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from rapidfuzz import fuzz
 
+from qa import features
 from qa.embedder import Embedder
-from qa.index import IndexBuild, RowKind
+from qa.index import IndexBuild, RowKind, joint_text
 from qa.lexical import LexicalIndex
-from qa.query import Speller, Synonyms, corpus_words, normalise
+from qa.qtype import QuestionTypes
+from qa.query import Speller, Synonyms, corpus_words, normalise, question_parts
+from qa.ranker import Ranker
 from qa.records import Entry
 
+_LOOSE = re.compile(r"[^a-z0-9]+")
+_QUESTION, _ANSWER, _JOINT = int(RowKind.QUESTION), int(RowKind.ANSWER), int(RowKind.JOINT)
+DENSE_CANDIDATE_ROWS = 160
+"""Nearest FAISS rows per view whose entries become candidates."""
+LEXICAL_CANDIDATES = 40
+"""Best entries by BM25 and by word coverage that become candidates too."""
 
-@dataclass(frozen=True)
-class Scoring:
-    """How evidence becomes one entry similarity, and when to abstain."""
 
-    question_weight: float = 0.4
-    answer_weight: float = 0.3
-    lexical_weight: float = 0.3
-    abstain_threshold: float = 0.46
-    confidence_slope: float = 0.08
-    """Width of the logistic that maps similarity to a 0-1 confidence around the threshold."""
-
-    def confidence(self, similarity: float) -> float:
-        """0.5 at the abstain threshold, towards 1 for strong matches, towards 0 for weak ones."""
-        exponent = max(-50.0, min(50.0, -(similarity - self.abstain_threshold) / self.confidence_slope))
-        value = 1.0 / (1.0 + math.exp(exponent))
-        return round(value, 4)
-
-    def mix(self, question: float, answer: float, lexical: float) -> float:
-        return self.question_weight * question + self.answer_weight * answer + self.lexical_weight * lexical
+def loose(text: str) -> str:
+    """Lower case, words only: what is left of a question once typing differences are gone."""
+    return " ".join(_LOOSE.split(text.lower())).strip()
 
 
 @dataclass(frozen=True)
 class Hit:
     entry: Entry
-    similarity: float
+    score: float
+    """The fitted ranker's chance (0-1) that this entry is an acceptable answer; calibrated on first answers."""
     matched_question: str
     """The entry's question that matched best: the one to cite."""
 
 
-def entry_evidence(
-    similarities: np.ndarray, row_entry: np.ndarray, row_kind: np.ndarray
-) -> dict[int, tuple[float, float, int]]:
-    """Entry number -> (best question cosine, answer cosine, best question row). Pure."""
-    evidence: dict[int, tuple[float, float, int]] = {}
-    for row, similarity in enumerate(similarities.tolist()):
-        entry = int(row_entry[row])
-        question, answer, best_row = evidence.get(entry, (-1.0, -1.0, -1))
-        if row_kind[row] == RowKind.QUESTION and similarity > question:
-            question, best_row = similarity, row
-        elif row_kind[row] == RowKind.ANSWER:
-            answer = max(answer, similarity)
-        evidence[entry] = (question, answer, best_row)
-    return evidence
+@dataclass(frozen=True)
+class Candidates:
+    """The evidence for one message: candidate entry numbers, their feature rows, cited rows."""
+
+    entries: np.ndarray
+    rows: np.ndarray
+    matched_rows: np.ndarray
+    evidence: features.Evidence
 
 
 class Retriever:
     """Holds one index build and everything needed to query it."""
 
     def __init__(
-        self, build: IndexBuild, embedder: Embedder, scoring: Scoring, speller: Speller, synonyms: Synonyms
+        self,
+        build: IndexBuild,
+        embedder: Embedder,
+        ranker: Ranker,
+        speller: Speller | None,
+        synonyms: Synonyms | None,
+        types: QuestionTypes | None,
+        threshold: float | None = None,
     ) -> None:
         self.build = build
-        self.scoring = scoring
+        self.ranker = ranker
+        self.threshold = ranker.threshold if threshold is None else threshold
         self._embedder = embedder
         self._speller = speller
         self._synonyms = synonyms
-        self._lexical = LexicalIndex([" ".join((*e.questions, e.answer)) for e in build.entries])
+        self._lexical = LexicalIndex([joint_text(entry) for entry in build.entries])
         # Rows of one entry are contiguous: entry n owns rows starts[n]:starts[n + 1].
         self._starts = np.searchsorted(build.row_entry, np.arange(len(build.entries) + 1))
+        self._loose_questions = [[loose(q) for q in entry.questions] for entry in build.entries]
+        self._types = types if types is not None and types.available(embedder.model_id, embedder.dimension) else None
+        self._entry_types = self._types_of_rows(RowKind.QUESTION) if self._types is not None else None
+        self._answer_types = self._types_of_rows(RowKind.ANSWER) if self._types is not None else None
 
     @classmethod
     def create(
         cls,
         build: IndexBuild,
         embedder: Embedder,
-        scoring: Scoring,
-        model_vocabulary: frozenset[str],
-        synonyms: Synonyms,
+        ranker: Ranker,
+        synonyms: Synonyms | None,
+        types: QuestionTypes | None,
+        threshold: float | None = None,
+        spelling: bool = True,
     ) -> Retriever:
+        """A retriever whose speller knows the corpus's words (`spelling=False`: none, for comparisons)."""
         words = corpus_words(text for entry in build.entries for text in (*entry.questions, entry.answer))
-        return cls(build, embedder, scoring, Speller(words, model_vocabulary), synonyms)
+        speller = Speller(words, embedder.vocabulary()) if spelling else None
+        return cls(build, embedder, ranker, speller, synonyms, types, threshold)
 
-    def prepare(self, question: str) -> str:
+    def _types_of_rows(self, kind: RowKind) -> np.ndarray:
+        """(entries, types): the mean type distribution of each entry's rows of one kind."""
+        assert self._types is not None
+        question_rows = np.flatnonzero(self.build.row_kind == kind)
+        probabilities = self._types.probabilities(self.build.vectors.reconstruct_batch(question_rows))
+        owners = self.build.row_entry[question_rows]
+        totals = np.zeros((len(self.build.entries), probabilities.shape[1]), dtype=np.float32)
+        np.add.at(totals, owners, probabilities)
+        counts = np.bincount(owners, minlength=len(self.build.entries)).reshape(-1, 1)
+        return np.asarray(totals / np.maximum(counts, 1), dtype=np.float32)
+
+    def prepare(self, text: str) -> str:
         """The text actually matched: tidied, spelling-corrected, lay words expanded."""
-        return self._synonyms.expand(self._speller.correct(normalise(question)))
+        text = normalise(text)
+        if self._speller is not None:
+            text = self._speller.correct(text)
+        return self._synonyms.expand(text) if self._synonyms is not None else text
+
+    def views(self, message: str) -> list[str]:
+        whole = normalise(message)
+        return [self.prepare(view) for view in (whole, *question_parts(whole))]
 
     def search(self, question: str, limit: int) -> list[Hit]:
-        """The best `limit` distinct entries, best first, whatever their similarity."""
+        """The best `limit` distinct entries, best first, whatever their score."""
         return self.search_many([question], limit)[0]
 
     def search_many(self, questions: Sequence[str], limit: int) -> list[list[Hit]]:
-        prepared = [self.prepare(q) for q in questions]
-        queries = self._embedder.encode(prepared)
-        return [self._rank(query, text, limit) for query, text in zip(queries, prepared, strict=True)]
+        return [self._hits(found, limit) for found in self.evidence_many(questions)]
 
-    def candidates(self, query: np.ndarray, coverage: np.ndarray, limit: int) -> list[int]:
-        depth = min(self.build.vectors.ntotal, max(64, limit * 16))
-        _, rows = self.build.vectors.search(query.reshape(1, -1), depth)
-        dense = {int(self.build.row_entry[r]) for r in rows[0] if r >= 0}
-        lexical = np.argsort(-coverage)[: max(16, limit * 4)]
-        return sorted(dense | {int(e) for e in lexical})
+    def evidence_many(self, questions: Sequence[str]) -> list[Candidates]:
+        """Candidates and their feature rows for each message (also what the ranker is fitted on)."""
+        views = [self.views(question) for question in questions]
+        vectors = self._embedder.encode([view for group in views for view in group])
+        found, start = [], 0
+        for question, group in zip(questions, views, strict=True):
+            words = len(normalise(question).split())
+            found.append(self._evidence(vectors[start : start + len(group)], group, words))
+            start += len(group)
+        return found
 
-    def _rank(self, query: np.ndarray, text: str, limit: int) -> list[Hit]:
+    def _candidates(self, vectors: np.ndarray, coverage: np.ndarray, bm25: np.ndarray) -> np.ndarray:
+        """The same pool whatever the number of answers asked for, so ranks mean what they meant in the fit."""
+        if len(self.build.entries) <= LEXICAL_CANDIDATES:  # a small corpus: every entry is a candidate anyway
+            return np.arange(len(self.build.entries))
+        _, rows = self.build.vectors.search(vectors, min(self.build.vectors.ntotal, DENSE_CANDIDATE_ROWS))
+        dense = {int(self.build.row_entry[r]) for r in rows.ravel() if r >= 0}
+        wide = LEXICAL_CANDIDATES
+        lexical = {int(e) for e in np.argsort(-bm25)[:wide]} | {int(e) for e in np.argsort(-coverage.max(0))[:wide]}
+        return np.asarray(sorted(dense | lexical), dtype=np.int64)
+
+    def _evidence(self, vectors: np.ndarray, views: list[str], words: int) -> Candidates:
         build = self.build
-        coverage = self._lexical.coverage(text)
-        chosen = self.candidates(query, coverage, limit)
+        coverage = np.stack([self._lexical.coverage(view) for view in views])
+        bm25 = self._lexical.bm25(views[0])
+        chosen = self._candidates(vectors, coverage, bm25)
         # Score every row of each candidate exactly, so no entry is judged on a partial view.
-        own_rows = np.concatenate([np.arange(self._starts[e], self._starts[e + 1]) for e in chosen])
-        similarities = build.vectors.reconstruct_batch(own_rows) @ query
-        evidence = entry_evidence(similarities, build.row_entry[own_rows], build.row_kind[own_rows])
-        scored = [
-            (self.scoring.mix(question, answer, float(coverage[entry])), entry, row)
-            for entry, (question, answer, row) in evidence.items()
-        ]
-        scored.sort(key=lambda item: item[0], reverse=True)
-        return [
-            Hit(build.entries[entry], similarity, build.row_text[int(own_rows[row])])
-            for similarity, entry, row in scored[:limit]
-        ]
+        spans = [np.arange(self._starts[e], self._starts[e + 1]) for e in chosen]
+        own_rows = np.concatenate(spans)
+        similarities = build.vectors.reconstruct_batch(own_rows) @ vectors.T  # (rows, views)
+        kinds = build.row_kind[own_rows]
+        count = len(chosen)
+        question = np.full((len(views), count), -1.0, dtype=np.float32)
+        answer, joint = question.copy(), question.copy()
+        matched = np.zeros(count, dtype=np.int64)
+        offset = 0
+        for number, span in enumerate(spans):
+            block, block_kinds = similarities[offset : offset + len(span)], kinds[offset : offset + len(span)]
+            asked = block[block_kinds == _QUESTION]
+            question[:, number] = asked.max(axis=0)
+            answer[:, number] = block[block_kinds == _ANSWER].max(axis=0)
+            joint[:, number] = block[block_kinds == _JOINT].max(axis=0)
+            matched[number] = span[block_kinds == _QUESTION][int(np.argmax(asked.max(axis=1)))]
+            offset += len(span)
+        loose_views = [loose(view) for view in views]
+        string_match = np.array(
+            [[max(fuzz.ratio(v, q) for q in self._loose_questions[e]) / 100 for e in chosen] for v in loose_views],
+            dtype=np.float32,
+        )
+        if self._types is not None and self._entry_types is not None and self._answer_types is not None:
+            asked_types = self._types.probabilities(vectors)
+            agreement = asked_types @ self._entry_types[chosen].T
+            answer_agreement = asked_types @ self._answer_types[chosen].T
+        else:
+            # No type model for this embedder: the values the ranker saw on average, so they shift nothing.
+            def neutral(name: str) -> np.ndarray:
+                return np.full((len(views), count), self.ranker.mean[features.NAMES.index(name)], dtype=np.float32)
+
+            agreement, answer_agreement = neutral("type_agreement"), neutral("answer_type_agreement")
+        evidence = features.Evidence(
+            question_cosine=question,
+            answer_cosine=answer,
+            joint_cosine=joint,
+            coverage=coverage[:, chosen],
+            string_match=string_match,
+            type_agreement=agreement,
+            answer_type_agreement=answer_agreement,
+            bm25=bm25[chosen],
+            bm25_best=float(bm25.max()) if len(bm25) else 0.0,
+            message_words=words,
+        )
+        return Candidates(chosen, features.rows(evidence), matched, evidence)
+
+    def _hits(self, found: Candidates, limit: int) -> list[Hit]:
+        scores = self.ranker.probability(found.rows)
+        order = np.argsort(-scores, kind="stable")[:limit]
+        entries, texts = self.build.entries, self.build.row_text
+        return [Hit(entries[int(found.entries[i])], float(scores[i]), texts[int(found.matched_rows[i])]) for i in order]

@@ -15,10 +15,13 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.embedder import Embedder, SentenceTransformerEmbedder
-from qa.errors import InvalidQuestionError
+from qa.errors import InvalidQuestionError, LabelledFileError
+from qa.evaluate import Labelled, Ranked, Report, evaluate
 from qa.index import Manifest, build_index, load_index, save_index
 from qa.loaders import fingerprint, load_corpus
+from qa.qtype import QuestionTypes
 from qa.query import Synonyms
+from qa.ranker import Ranker
 from qa.records import (
     MESSAGE_MAX_CHARS,
     QUESTION_MAX_CHARS,
@@ -30,7 +33,7 @@ from qa.records import (
     RedFlag,
     Suggestion,
 )
-from qa.retriever import Hit, Retriever, Scoring
+from qa.retriever import Hit, Retriever
 from qa.safety import RedFlagDetector
 
 SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms.toml"
@@ -60,12 +63,12 @@ def build(corpus: Sequence[Path], index_dir: Path, embedder: Embedder) -> BuildR
     return BuildReport(index.manifest, folder, time.perf_counter() - started)
 
 
-def _answer(hit: Hit, scoring: Scoring) -> Answer:
+def _answer(hit: Hit) -> Answer:
     entry = hit.entry
     return Answer(
         id=entry.id,
         text=entry.answer,
-        score=scoring.confidence(hit.similarity),
+        score=round(hit.score, 4),
         citation=Citation(source=entry.source, question=hit.matched_question, lines=entry.lines, url=entry.url),
     )
 
@@ -83,13 +86,13 @@ def select_hits(
     """
     flagged = red_flag.triggered
     usable = [hit for hit in hits if not (flagged and hit.entry.reassuring)]
-    answers = [hit for hit in usable if hit.similarity >= abstain_threshold][:top_k]
+    answers = [hit for hit in usable if hit.score >= abstain_threshold][:top_k]
     shown = {hit.entry.id for hit in answers}
     related = [hit for hit in usable if hit.entry.id not in shown]
     if flagged and red_flag.tier != "urgent":  # emergency (or a tier we do not know): nothing to browse
         related = []
     elif flagged:
-        related = [hit for hit in related if hit.similarity >= abstain_threshold]
+        related = [hit for hit in related if hit.score >= abstain_threshold]
     return answers, related[:SUGGESTIONS]
 
 
@@ -153,31 +156,55 @@ class QAService:
             )
         return self._detector.check(text)
 
+    def evaluate(self, items: Sequence[Labelled]) -> Report:
+        """Every labelled question asked as a user would ask it, scored (`qa eval`, the suite's floors)."""
+        known = {entry.id for entry in self._retriever.build.entries}
+        unknown = sorted({i for item in items for i in item.expected} - known)
+        if unknown:
+            raise LabelledFileError(
+                f"expected entry ids not in the index: {', '.join(unknown[:5])}"
+                + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+                + "; fix the file or re-index"
+            )
+        return evaluate(items, lambda questions: [_ranked(self.ask(q, TOP_K_MAX - SUGGESTIONS)) for q in questions])
+
     def ask(self, question: str, top_k: int = 3) -> AskResult:
         text = validate_question(question, top_k)
         retriever = self._retriever  # one build for the whole request, even during a swap
-        scoring = retriever.scoring
         # Read from the user's own words, whatever retrieval finds (also when it abstains).
         red_flag = self._detector.check(text)
         hits = retriever.search(text, top_k + SUGGESTIONS)
-        answers, related = select_hits(hits, top_k, scoring.abstain_threshold, red_flag)
+        answers, related = select_hits(hits, top_k, retriever.threshold, red_flag)
         return AskResult(
             question=text,
             abstained=not answers,
-            answers=[_answer(hit, scoring) for hit in answers],
+            answers=[_answer(hit) for hit in answers],
             red_flag=red_flag,
             index=_index_info(retriever),
             suggestions=[
-                Suggestion(id=hit.entry.id, question=hit.entry.question, score=scoring.confidence(hit.similarity))
+                Suggestion(id=hit.entry.id, question=hit.entry.question, score=round(hit.score, 4))
                 for hit in related
             ],
         )
 
 
+def _ranked(result: AskResult) -> Ranked:
+    shown = [(a.id, a.score) for a in result.answers] + [(s.id, s.score) for s in result.suggestions]
+    flag = result.red_flag
+    note = f"{flag.tier} banner ({', '.join(flag.terms)}): reassuring answers held back" if flag.triggered else ""
+    return Ranked(tuple(i for i, _ in shown), not result.abstained, shown[0][1] if shown else 0.0, note)
+
+
 def open_retriever(settings: Settings, embedder: Embedder) -> Retriever:
     build_ = load_index(settings.index_dir, embedder)
-    scoring = Scoring(abstain_threshold=settings.abstain_threshold)
-    return Retriever.create(build_, embedder, scoring, embedder.vocabulary(), Synonyms.from_file(SYNONYMS_FILE))
+    return Retriever.create(
+        build_,
+        embedder,
+        Ranker.load(),
+        Synonyms.from_file(SYNONYMS_FILE),
+        QuestionTypes.load(),
+        threshold=settings.abstain_threshold,
+    )
 
 
 def open_service(settings: Settings, embedder: Embedder | None = None) -> QAService:

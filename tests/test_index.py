@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qa.errors import CorpusError, IndexMismatchError, IndexNotFoundError
-from qa.index import FORMAT_VERSION, current_build_dir, load_index, read_manifest
+from qa.index import FORMAT_VERSION, RowKind, current_build_dir, joint_text, load_index, read_manifest
 from qa.loaders import fingerprint
 from qa.service import build
 from tests.conftest import SEED_CORPUS
@@ -24,19 +24,22 @@ def test_build_save_load_round_trip(tmp_path: Path, embedder) -> None:
     assert manifest.model_id == "sentence-transformers/all-MiniLM-L6-v2"
     assert manifest.dimension == 384
     assert manifest.entries == 12
-    assert manifest.rows == 25  # 13 questions + 12 answers
+    assert manifest.rows == 37  # 13 questions + 12 answers + 12 joint texts
     assert manifest.corpus_fingerprint == fingerprint([SEED_CORPUS])
     assert manifest.built_at
     loaded = load_index(tmp_path, embedder)
     first_two = [e.id for e in loaded.entries][:2]
     assert first_two == ["is-baby-face-twitching-normal", "do-babies-with-infantile-spasms-smile"]
     assert [e.reassuring for e in loaded.entries][:2] == [True, False]  # the maintainer's mark survives the build
-    assert loaded.vectors.ntotal == 25
+    assert loaded.vectors.ntotal == 37
     vectors = loaded.vectors.reconstruct_n(0, loaded.vectors.ntotal)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     # The stored answer vector is the real embedding of the verbatim answer.
-    answer_row = int(np.flatnonzero(loaded.row_entry == 0)[-1])
+    first = loaded.row_entry == 0
+    answer_row = int(np.flatnonzero(first & (loaded.row_kind == RowKind.ANSWER))[0])
     assert float(vectors[answer_row] @ embedder.encode([loaded.entries[0].answer])[0]) > 0.999
+    joint_row = int(np.flatnonzero(first & (loaded.row_kind == RowKind.JOINT))[0])
+    assert float(vectors[joint_row] @ embedder.encode([joint_text(loaded.entries[0])])[0]) > 0.999
 
 
 def test_a_build_from_before_the_reassuring_field_still_loads(tmp_path: Path) -> None:

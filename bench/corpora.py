@@ -1,0 +1,112 @@
+"""The corpora and labelled sets the retrieval bench and the ranker fit share.
+
+Two corpora: the seed corpus (`corpus/`) and MedQuAD, read from
+`../shared/datasets/medquad/` (never copied into the project). Indexes are
+built in memory through the embedding cache in `.cache/`, so a second run
+embeds nothing it has seen.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+
+from qa import features
+from qa.embedcache import CachedEmbedder
+from qa.embedder import SentenceTransformerEmbedder
+from qa.evaluate import Labelled, load_labelled
+from qa.features import NAMES
+from qa.fitting import Sample
+from qa.index import IndexBuild, build_index
+from qa.loaders import load_corpus
+from qa.qtype import QuestionTypes
+from qa.query import Synonyms
+from qa.ranker import Ranker
+from qa.records import Entry
+from qa.retriever import Retriever
+from qa.service import SYNONYMS_FILE
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT / "eval" / "retrieval"
+MEDQUAD = ROOT.parent / "shared" / "datasets" / "medquad" / "medquad.jsonl"
+CACHE = ROOT / ".cache" / "embeddings"
+
+SEED_SETS = ("team_tuning", "team_heldout1", "team_heldout2", "dev3", "dev4")
+"""Labelled questions on the seed corpus that training and tuning may use."""
+MEDQUAD_SETS = ("medquad_lay_B",)
+FROZEN = {"seed": ("acceptance_frozen",), "medquad": ("medquad_lay_A_frozen",)}
+"""Measured once, at the end; never read by the fit."""
+
+
+@dataclass(frozen=True)
+class Corpus:
+    name: str
+    entries: tuple[Entry, ...]
+    build: IndexBuild
+    embedder: CachedEmbedder
+
+
+@cache
+def embedder() -> CachedEmbedder:
+    return CachedEmbedder(SentenceTransformerEmbedder("all-MiniLM-L6-v2"), CACHE)
+
+
+def open_corpus(name: str, path: Path | None) -> Corpus:
+    source = path or (ROOT / "corpus")
+    entries = tuple(load_corpus([source]))
+    model = embedder()
+    return Corpus(name, entries, build_index(entries, model, "bench"), model)
+
+
+def labelled(name: str) -> list[Labelled]:
+    return load_labelled(EVAL / f"{name}.jsonl")
+
+
+def placeholder() -> Ranker:
+    """A ranker with no weights: enough to compute evidence before anything is fitted."""
+    zeros = np.zeros(len(NAMES))
+    return Ranker(zeros, 0.0, zeros, np.ones(len(NAMES)), 0.5)
+
+
+class _Whole(Retriever):
+    """The retriever without question parts: for the ablation only."""
+
+    def views(self, message: str) -> list[str]:
+        return super().views(message)[:1]
+
+
+def retriever(
+    corpus: Corpus,
+    ranker: Ranker,
+    types: QuestionTypes | None,
+    without: frozenset[str] = frozenset(),
+) -> Retriever:
+    """The product's retriever, or with parts taken out (`without`: synonyms, speller, types, parts)."""
+    words = None if "synonyms" in without else Synonyms.from_file(SYNONYMS_FILE)
+    kind = _Whole if "parts" in without else Retriever
+    typed = None if "types" in without else types
+    return kind.create(corpus.build, corpus.embedder, ranker, words, typed, spelling="speller" not in without)
+
+
+def samples_for(
+    corpus: Corpus, sets: tuple[str, ...], types: QuestionTypes | None, without: frozenset[str] = frozenset()
+) -> list[Sample]:
+    engine = retriever(corpus, placeholder(), types, without)
+    samples: list[Sample] = []
+    for name in sets:
+        items = labelled(name)
+        for item, evidence in zip(items, engine.evidence_many([i.question for i in items]), strict=True):
+            ids = tuple(corpus.entries[int(e)].id for e in evidence.entries)
+            samples.append(Sample(name, item, ids, evidence.rows))
+            keep = np.array([i not in item.expected for i in ids])
+            if item.in_scope and keep.sum() >= 2:
+                rows = features.rows(features.without(evidence.evidence, keep))
+                kept = tuple(i for i, k in zip(ids, keep, strict=True) if k)
+                samples.append(Sample(name, Labelled(item.question, (), "entry removed"), kept, rows, synthetic=True))
+    return samples
