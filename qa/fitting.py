@@ -1,24 +1,25 @@
-"""Fitting the ranker: weights, calibration and the abstain threshold, all from data.
+"""Fitting the ranker: the rank model, the verifier and the abstain threshold, all from data.
 
 Three steps, each on labelled questions grouped in *sets* (who wrote them, for
 which corpus):
 
-1. **weights**: a logistic regression over candidate feature rows (acceptable
+1. **rank**: a logistic regression over candidate feature rows (acceptable
    entry or not). Each question weighs the same, however many candidates it has,
    and its acceptable and unacceptable candidates weigh half each, so a long
    candidate list does not drown a short one. Besides the real questions, each
    in-scope question is also asked of the corpus without its acceptable
    entries (`synthetic`): the same words, nothing that answers them;
-2. **calibration**: the ranker's top logit for each question, predicted by a
-   model that never saw that question's set (leave one set out), is mapped by a
-   one-dimensional logistic to the chance that the first answer is acceptable;
-   off-topic questions count as unacceptable;
-3. **threshold**: the highest chance that still answers `min_answered` of the
-   in-scope questions (out of fold), so the engine abstains as often as it can
-   without failing parents whose question the sources do answer.
+2. **verify**: for each real question, the entry a rank model fitted without
+   that question's set puts first, its features and its rank logit, and
+   whether it is acceptable (off-topic questions never are): a logistic
+   regression over these rows is the chance that the first answer is right;
+3. **threshold**: the highest chance that still answers `MIN_ANSWERED` of the
+   in-scope questions, judged on verifier chances predicted out of fold (one
+   set left out at a time), so the engine abstains as often as it can without
+   failing parents whose question the sources do answer.
 
-`leave_one_set_out` reports each set as judged by a ranker, calibration and
-threshold fitted without it: the figure to trust for unseen questions.
+`leave_one_set_out` reports each set as judged by models and a threshold
+fitted without it: the figure to trust for unseen questions.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 
 from qa.evaluate import Labelled, Ranked, Report, score
 from qa.features import NAMES
-from qa.ranker import Ranker
+from qa.ranker import Linear, Ranker
 
 MIN_ANSWERED = 0.96
 """Share of in-scope questions the threshold must keep answering (the bar is 95%; one point of margin)."""
@@ -54,17 +55,6 @@ class Sample:
         return np.array([entry in self.item.expected for entry in self.ids], dtype=np.int64)
 
 
-@dataclass(frozen=True)
-class Linear:
-    weights: np.ndarray
-    bias: float
-    mean: np.ndarray
-    scale: np.ndarray
-
-    def logits(self, rows: np.ndarray) -> np.ndarray:
-        return np.asarray(((rows - self.mean) / self.scale) @ self.weights + self.bias, dtype=np.float64)
-
-
 def fit_linear(samples: Sequence[Sample]) -> Linear:
     from sklearn.linear_model import LogisticRegression
 
@@ -86,20 +76,6 @@ def _balanced(labels: np.ndarray) -> np.ndarray:
     return np.where(labels == 1, 0.5 / positives, 0.5 / max(negatives, 1))
 
 
-def _top(linear: Linear, sample: Sample) -> tuple[float, bool]:
-    logits = linear.logits(sample.rows)
-    best = int(np.argmax(logits))
-    return float(logits[best]), sample.ids[best] in sample.item.expected
-
-
-def fit_calibration(logits: np.ndarray, outcomes: np.ndarray) -> tuple[float, float]:
-    """(slope, intercept) so that sigmoid(slope * logit + intercept) estimates P(first answer acceptable)."""
-    from sklearn.linear_model import LogisticRegression
-
-    model = LogisticRegression(C=100.0, max_iter=1000).fit(logits.reshape(-1, 1), outcomes.astype(np.int64))
-    return float(model.coef_[0][0]), float(model.intercept_[0])
-
-
 def choose_threshold(chances: np.ndarray, in_scope: np.ndarray, min_answered: float = MIN_ANSWERED) -> float:
     """The highest threshold keeping at least `min_answered` of in-scope questions answered."""
     inside = np.sort(chances[in_scope])[::-1]
@@ -109,43 +85,53 @@ def choose_threshold(chances: np.ndarray, in_scope: np.ndarray, min_answered: fl
     return float(inside[min(keep, len(inside)) - 1]) - 1e-6
 
 
-def _out_of_fold(samples: Sequence[Sample]) -> dict[str, list[tuple[float, bool]]]:
-    """For each set, the top logit and outcome of its questions under a model fitted without it."""
-    found: dict[str, list[tuple[float, bool]]] = {}
+def _verify_rows(samples: Sequence[Sample], groups: set[str] | None) -> list[tuple[str, np.ndarray, bool, bool]]:
+    """(set, top row + rank logit, acceptable, in scope) per real question, ranked by a model fitted without its set."""
+    found = []
     for group in sorted({s.group for s in samples}):
-        linear = fit_linear([s for s in samples if s.group != group])
-        found[group] = [_top(linear, s) for s in samples if s.group == group and not s.synthetic]
+        if groups is not None and group not in groups:
+            continue
+        rank = fit_linear([s for s in samples if s.group != group])
+        for sample in samples:
+            if sample.group == group and not sample.synthetic:
+                logits = rank.logits(sample.rows)
+                best = int(np.argmax(logits))
+                row = np.append(sample.rows[best], logits[best])
+                found.append((group, row, sample.ids[best] in sample.item.expected, sample.item.in_scope))
     return found
 
 
-def _calibrated(outcomes: list[tuple[float, bool]], in_scope: list[bool]) -> tuple[float, float, float]:
-    logits = np.array([logit for logit, _ in outcomes])
-    right = np.array([ok for _, ok in outcomes])
+def _fit_verifier(rows: Sequence[tuple[str, np.ndarray, bool, bool]]) -> Linear:
+    from sklearn.linear_model import LogisticRegression
+
+    matrix = np.stack([row for _, row, _, _ in rows])
+    right = np.array([ok for _, _, ok, _ in rows], dtype=np.int64)
     if right.all() or not right.any():
-        raise ValueError("calibration needs questions answered both rightly and wrongly out of fold")
-    slope, intercept = fit_calibration(logits, right)
-    if slope <= 0:
-        raise ValueError(f"calibration came out reversed (slope {slope:.3f}): the ranker ranks worse than chance")
-    chances = 1 / (1 + np.exp(-(slope * logits + intercept)))
-    return slope, intercept, choose_threshold(chances, np.array(in_scope))
+        raise ValueError("the verifier needs first answers both right and wrong out of fold")
+    mean, scale = matrix.mean(axis=0), matrix.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    model = LogisticRegression(C=REGULARISATION, max_iter=5000).fit((matrix - mean) / scale, right)
+    return Linear(model.coef_[0].copy(), float(model.intercept_[0]), mean, scale)
+
+
+def _threshold(rows: Sequence[tuple[str, np.ndarray, bool, bool]]) -> float:
+    """Chosen on chances from verifiers that never saw the set a question comes from."""
+    chances, in_scope = [], []
+    groups = sorted({group for group, _, _, _ in rows})
+    for group in groups:
+        held = [r for r in rows if r[0] == group]
+        verifier = _fit_verifier([r for r in rows if r[0] != group]) if len(groups) > 1 else _fit_verifier(rows)
+        chances += list(1 / (1 + np.exp(-verifier.logits(np.stack([row for _, row, _, _ in held])))))
+        in_scope += [scope for _, _, _, scope in held]
+    return choose_threshold(np.array(chances), np.array(in_scope))
 
 
 def fit_ranker(samples: Sequence[Sample], calibrate_on: set[str] | None = None) -> Ranker:
-    """The ranker to ship: weights on every set, calibration and threshold out of fold."""
-    folds = _out_of_fold(samples)
-    chosen = [g for g in folds if calibrate_on is None or g in calibrate_on] or list(folds)
-    outcomes = [o for g in chosen for o in folds[g]]
-    scope = [s.item.in_scope for g in chosen for s in samples if s.group == g and not s.synthetic]
-    slope, intercept, threshold = _calibrated(outcomes, scope)
-    linear = fit_linear(samples)
-    return Ranker(
-        weights=linear.weights * slope,
-        bias=linear.bias * slope + intercept,
-        mean=linear.mean,
-        scale=linear.scale,
-        threshold=threshold,
-        report={"features": list(NAMES)},
-    )
+    """The ranker to ship: the rank model on every set; the verifier and threshold out of fold on `calibrate_on`."""
+    groups = {s.group for s in samples}
+    chosen = (calibrate_on & groups) if calibrate_on else groups
+    rows = _verify_rows(samples, chosen or groups)
+    return Ranker(fit_linear(samples), _fit_verifier(rows), _threshold(rows), {"features": list(NAMES)})
 
 
 def leave_one_set_out(
@@ -163,8 +149,7 @@ def leave_one_set_out(
 
 
 def rank_sample(ranker: Ranker, sample: Sample, threshold: float | None = None) -> Ranked:
-    chances = ranker.probability(sample.rows)
-    order = np.argsort(-chances, kind="stable")
+    order, chances = ranker.order(sample.rows)
     top = float(chances[order[0]]) if len(order) else 0.0
     cut = ranker.threshold if threshold is None else threshold
     return Ranked(tuple(sample.ids[i] for i in order), top >= cut, top)

@@ -1,12 +1,21 @@
-"""From feature rows to the chance that an entry answers the message.
+"""From feature rows to a ranking, and to the chance that the first answer is right.
 
-A logistic model over `qa.features` rows: `probability` is P(this entry is an
-acceptable answer), fitted on labelled in-scope and off-topic questions from
-two corpora (the seed corpus and MedQuAD) by `scripts/fit_ranker.py`, which
-also chooses the abstain threshold on out-of-fold predictions and records how
-it was chosen. The file `data/ranker.json` holds the weights, the feature
-names they belong to, the threshold and the cross-validated figures behind
-them, so a reader sees what was fitted on what.
+Two fitted logistic models over `qa.features` rows, in the way answer
+verification follows retrieval in question answering:
+
+* `rank` orders the candidates: it is fitted on every candidate of every
+  labelled question (acceptable entry or not), so it learns which entry fits
+  best;
+* `verify` judges the entry ranked first: it is fitted on one row per
+  labelled question (that entry's features and its rank logit, predicted by a
+  rank model that never saw the question's set), acceptable or not, off-topic
+  questions included, so its output is a calibrated chance that the first
+  answer is acceptable. That chance is the answer's `score`, and the engine
+  abstains under `threshold`.
+
+`scripts/fit_ranker.py` fits both (`qa.fitting`) and writes `data/ranker.json`
+with the weights, the feature names they belong to, the threshold and the
+cross-validated figures behind them, so a reader sees what was fitted on what.
 """
 
 from __future__ import annotations
@@ -26,49 +35,90 @@ _REFIT = "reinstall, or refit with scripts/fit_ranker.py"
 
 
 @dataclass(frozen=True)
-class Ranker:
+class Linear:
+    """A logistic model's linear part, over standardised inputs."""
+
     weights: np.ndarray
-    """One per feature, applied to standardised features."""
     bias: float
     mean: np.ndarray
     scale: np.ndarray
+
+    def logits(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(((rows - self.mean) / self.scale) @ self.weights + self.bias, dtype=np.float64)
+
+    def as_json(self) -> dict[str, Any]:
+        # Unrounded: the threshold sits a hair under one question's chance, and rounding could cross it.
+        return {
+            "weights": [float(w) for w in self.weights],
+            "bias": float(self.bias),
+            "mean": [float(m) for m in self.mean],
+            "scale": [float(s) for s in self.scale],
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any], size: int) -> Linear:
+        linear = cls(
+            np.asarray(raw["weights"], dtype=np.float64),
+            float(raw["bias"]),
+            np.asarray(raw["mean"], dtype=np.float64),
+            np.asarray(raw["scale"], dtype=np.float64),
+        )
+        if not len(linear.weights) == len(linear.mean) == len(linear.scale) == size:
+            raise ValueError(f"expected {size} weights")
+        return linear
+
+
+def _sigmoid(values: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(values, -50, 50))), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Ranker:
+    rank: Linear
+    """Over the feature rows: orders the candidates."""
+    verify: Linear
+    """Over the feature rows plus the rank logit: the chance that an entry ranked first is acceptable."""
     threshold: float
     """Chance under which the engine abstains."""
     report: dict[str, Any] = field(default_factory=dict)
-    """How the weights and the threshold were fitted (data, method, cross-validated figures)."""
+    """How the models and the threshold were fitted (data, method, cross-validated figures)."""
 
     @classmethod
     def load(cls, path: Path = RANKER_FILE) -> Ranker:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             features = tuple(raw["features"])
-            ranker = cls(
-                weights=np.asarray(raw["weights"], dtype=np.float64),
-                bias=float(raw["bias"]),
-                mean=np.asarray(raw["mean"], dtype=np.float64),
-                scale=np.asarray(raw["scale"], dtype=np.float64),
-                threshold=float(raw["threshold"]),
-                report=dict(raw.get("report", {})),
+            if features != NAMES:
+                raise RankerFileError(f"{path} was fitted on other features than this version computes; {_REFIT}")
+            return cls(
+                Linear.from_json(raw["rank"], len(NAMES)),
+                Linear.from_json(raw["verify"], len(NAMES) + 1),
+                float(raw["threshold"]),
+                dict(raw.get("report", {})),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise RankerFileError(f"the fitted ranker {path} is missing or damaged ({exc}); {_REFIT}") from exc
-        if features != NAMES or not len(ranker.weights) == len(ranker.mean) == len(ranker.scale) == len(NAMES):
-            raise RankerFileError(f"{path} was fitted on other features than this version computes; {_REFIT}")
-        return ranker
 
     def save(self, path: Path) -> None:
         body = {
             "features": list(NAMES),
-            # Unrounded: the threshold sits a hair under one question's chance, and rounding could cross it.
-            "weights": [float(w) for w in self.weights],
-            "bias": float(self.bias),
-            "mean": [float(m) for m in self.mean],
-            "scale": [float(s) for s in self.scale],
+            "rank": self.rank.as_json(),
+            "verify": self.verify.as_json(),
             "threshold": float(self.threshold),
             "report": self.report,
         }
         path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
 
-    def probability(self, rows: np.ndarray) -> np.ndarray:
-        logits = ((rows - self.mean) / self.scale) @ self.weights + self.bias
-        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50))), dtype=np.float64)
+    def order(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(candidate order, best first; each candidate's chance of being acceptable).
+
+        The chance is the verifier's, which is calibrated for the entry ranked first. Further down it is
+        capped by the chances above it, so a lower-ranked entry never looks likelier than a higher one.
+        """
+        logits = self.rank.logits(rows)
+        order = np.argsort(-logits, kind="stable")
+        chances = _sigmoid(self.verify.logits(np.column_stack([rows, logits])))
+        shown = np.minimum.accumulate(chances[order]) if len(order) else chances
+        result = np.empty_like(chances)
+        result[order] = shown
+        return order, result

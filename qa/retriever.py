@@ -190,7 +190,7 @@ class Retriever:
         else:
             # No type model for this embedder: the values the ranker saw on average, so they shift nothing.
             def neutral(name: str) -> np.ndarray:
-                return np.full((len(views), count), self.ranker.mean[features.NAMES.index(name)], dtype=np.float32)
+                return np.full((len(views), count), self.ranker.rank.mean[features.NAMES.index(name)], dtype=np.float32)
 
             agreement, answer_agreement = neutral("type_agreement"), neutral("answer_type_agreement")
         evidence = features.Evidence(
@@ -208,7 +208,7 @@ class Retriever:
         return Candidates(chosen, features.rows(evidence), matched, evidence)
 
     def _hits(self, found: Candidates, limit: int) -> list[Hit]:
-        scores = self.ranker.probability(found.rows)
-        order = np.argsort(-scores, kind="stable")[:limit]
+        order, scores = self.ranker.order(found.rows)
+        order = order[:limit]
         entries, texts = self.build.entries, self.build.row_text
         return [Hit(entries[int(found.entries[i])], float(scores[i]), texts[int(found.matched_rows[i])]) for i in order]

@@ -122,18 +122,22 @@ def main() -> None:
             print(f"    {failure.question[:90]!r} -> {failure.got} (first {failure.ranked_first}, {failure.score:.2f})")
 
     ranker = fit_ranker(samples, calibrate_on=set(SEED_SETS))
-    weights = {name: round(float(w), 3) for name, w in zip(ranker.report["features"], ranker.weights, strict=True)}
-    print(f"\nthreshold {ranker.threshold:.3f}; weights (standardised features): {weights}")
+    names = [*ranker.report["features"], "rank_logit"]
+    for title, model in (("rank", ranker.rank), ("verify", ranker.verify)):
+        weights = {name: round(float(w), 3) for name, w in zip(names, model.weights, strict=False)}
+        print(f"{title} weights (standardised features): {weights}")
+    print(f"threshold {ranker.threshold:.3f}")
     report = {
         "fitted": datetime.now(UTC).isoformat(timespec="seconds"),
-        "method": "logistic regression over candidate features, question-balanced; Platt calibration of the "
-        "top logit out of fold (leave one set out) on the seed corpus's sets; threshold = highest chance keeping "
-        "96% of their in-scope questions answered",
+        "method": "rank: logistic regression over candidate features, question-balanced, with entry-removed "
+        "negatives; verify: logistic regression over the first-ranked entry's features and rank logit, out of "
+        "fold (leave one set out), on the seed corpus's sets; threshold: highest verifier chance keeping 96% of "
+        "their in-scope questions answered, chances predicted out of fold",
         "training_sets": sorted({s.group for s in samples}),
         "leave_one_set_out": summary,
     }
     if not args.dry_run:
-        type(ranker)(ranker.weights, ranker.bias, ranker.mean, ranker.scale, ranker.threshold, report).save(RANKER_FILE)
+        type(ranker)(ranker.rank, ranker.verify, ranker.threshold, report).save(RANKER_FILE)
         written = [RANKER_FILE] if args.keep_types else [RANKER_FILE, TYPES_FILE]
         print("wrote " + " and ".join(str(path.relative_to(ROOT)) for path in written))
 

@@ -20,7 +20,7 @@ from qa.index import build_index
 from qa.lexical import LexicalIndex
 from qa.qtype import QuestionTypes
 from qa.query import question_parts
-from qa.ranker import Ranker
+from qa.ranker import Linear, Ranker
 from qa.records import Entry
 from qa.retriever import Retriever, loose
 from tests.fakes import HashingEmbedder
@@ -122,7 +122,7 @@ def test_fitted_ranker_learns_the_informative_feature_and_calibrates_out_of_fold
         for n in range(60)
     ] + [_sample(f"set{n % 3}", (), float(rng.uniform(0.0, 0.4)), float(rng.uniform(0.0, 0.4))) for n in range(30)]
     ranker = fit_ranker(samples)
-    assert ranker.weights[0] > 0 and np.count_nonzero(ranker.weights) == 1  # the constant columns carry no weight
+    assert ranker.rank.weights[0] > 0 and np.count_nonzero(ranker.rank.weights) == 1  # constant columns weigh nothing
     answered = [rank_sample(ranker, s) for s in samples]
     in_scope = [a for a, s in zip(answered, samples, strict=True) if s.item.in_scope]
     assert all(a.ids[0] == "right" for a in in_scope)
@@ -198,6 +198,28 @@ def test_a_damaged_cache_shard_only_costs_re_embedding(tmp_path: Path) -> None:
         assert inner.encoded == before + 1
 
 
+def _ranker(weights: np.ndarray, threshold: float = 0.5) -> Ranker:
+    """Ranks by `weights`; the verifier passes the rank logit through unchanged."""
+    size = len(features.NAMES)
+    verify = np.zeros(size + 1)
+    verify[-1] = 1.0
+    rank = Linear(weights, 0.0, np.zeros(len(weights)), np.ones(len(weights)))
+    return Ranker(rank, Linear(verify, 0.0, np.zeros(size + 1), np.ones(size + 1)), threshold)
+
+
+def test_chances_never_rise_down_the_ranking() -> None:
+    size = len(features.NAMES)
+    verify = np.zeros(size + 1)
+    verify[0] = -10.0  # the verifier dislikes the first feature, which the rank model likes
+    rank = Linear(np.eye(size)[0], 0.0, np.zeros(size), np.ones(size))
+    ranker = Ranker(rank, Linear(verify, 0.0, np.zeros(size + 1), np.ones(size + 1)), 0.5)
+    rows = np.zeros((3, size))
+    rows[:, 0] = [0.2, 0.9, 0.5]
+    order, chances = ranker.order(rows)
+    assert order.tolist() == [1, 2, 0]
+    assert chances[order].tolist() == sorted(chances[order].tolist(), reverse=True)
+
+
 def _entry(number: int, *questions: str, answer: str) -> Entry:
     return Entry(id=f"e{number}", questions=questions, answer=answer, source="t.txt", lines=(number, number))
 
@@ -211,7 +233,7 @@ def test_retriever_ranks_distinct_entries_by_the_ranker_and_cites_the_matched_qu
     embedder = HashingEmbedder()
     weights = np.zeros(len(features.NAMES))
     weights[features.NAMES.index("question_cosine")] = 5.0
-    ranker = Ranker(weights, 0.0, np.zeros(len(features.NAMES)), np.ones(len(features.NAMES)), 0.5)
+    ranker = _ranker(weights)
     retriever = Retriever.create(build_index(entries, embedder, "fp"), embedder, ranker, None, None)
     hits = retriever.search("where does blue sky come from", limit=3)
     assert hits[0].entry.id == "e1"
@@ -226,13 +248,14 @@ def test_loose_form_ignores_case_and_punctuation() -> None:
 
 
 def test_a_damaged_or_stale_model_file_is_a_clear_error(tmp_path: Path) -> None:
-    for body, problem in [("{not json", "missing or damaged"), ('{"features": ["other"]}', "missing or damaged")]:
+    for body, problem in [("{not json", "missing or damaged"), ('{"features": ["other"]}', "other features")]:
         bad = tmp_path / "ranker.json"
         bad.write_text(body)
         with pytest.raises(RankerFileError, match=problem):
             Ranker.load(bad)
-    stale = Ranker(np.zeros(2), 0.0, np.zeros(2), np.ones(2), 0.5)
-    stale.save(tmp_path / "stale.json")
+    _ranker(np.zeros(len(features.NAMES))).save(tmp_path / "stale.json")
+    body = json.loads((tmp_path / "stale.json").read_text())
+    (tmp_path / "stale.json").write_text(json.dumps({**body, "features": ["a feature since removed"]}))
     with pytest.raises(RankerFileError, match="other features"):
         Ranker.load(tmp_path / "stale.json")
     (tmp_path / "types.npz").write_bytes(b"PK\x03\x04")
@@ -241,11 +264,10 @@ def test_a_damaged_or_stale_model_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_saved_ranker_keeps_its_threshold_exactly(tmp_path: Path) -> None:
-    size = len(features.NAMES)
-    ranker = Ranker(np.arange(size) / 7, 0.1, np.zeros(size), np.ones(size), 0.4874559)
+    ranker = _ranker(np.arange(len(features.NAMES)) / 7, threshold=0.4874559)
     ranker.save(tmp_path / "r.json")
     again = Ranker.load(tmp_path / "r.json")
-    assert again.threshold == ranker.threshold and np.array_equal(again.weights, ranker.weights)
+    assert again.threshold == ranker.threshold and np.array_equal(again.rank.weights, ranker.rank.weights)
 
 
 def test_labelled_lines_may_hold_line_separators_and_a_bom(tmp_path: Path) -> None:

@@ -23,16 +23,17 @@ from qa.service import QAService, open_retriever
 from tests.conftest import SEED_CORPUS
 
 EVAL = PROJECT_ROOT / "eval" / "retrieval"
-TRAINING = ("team_tuning", "team_heldout1", "team_heldout2", "dev3", "dev4")
+TRAINING = ("team_tuning", "team_heldout1", "team_heldout2", "dev3", "dev4", "acceptance1")
 ENTRIES = load_corpus([SEED_CORPUS])
 
 
 FLOORS = {
-    "team_tuning": (0.93, 0.95, 0.85),
-    "team_heldout1": (0.88, 0.92, 0.85),
-    "team_heldout2": (0.84, 0.90, 0.95),
-    "dev3": (0.94, 0.95, 0.62),
-    "dev4": (0.78, 0.85, 0.42),
+    "team_tuning": (0.93, 0.95, 0.90),
+    "team_heldout1": (0.84, 0.88, 0.90),
+    "team_heldout2": (0.84, 0.88, 0.95),
+    "dev3": (0.95, 0.96, 0.68),
+    "dev4": (0.80, 0.86, 0.70),
+    "acceptance1": (0.85, 0.92, 0.82),
 }
 """(acceptable@1, answered, off-topic abstained) through the service (safety hold-backs included): a few
 points under this version's figures, so a regression fails."""
