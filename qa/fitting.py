@@ -12,7 +12,8 @@ which corpus):
 2. **verify**: for each real question, the entry a rank model fitted without
    that question's set puts first, its features and its rank logit, and
    whether it is acceptable (off-topic questions never are): a logistic
-   regression over these rows is the chance that the first answer is right;
+   regression over these rows, in-scope and off-topic questions weighing the
+   same in all, is the chance that the first answer is right;
 3. **threshold**: the highest chance that still answers `MIN_ANSWERED` of the
    in-scope questions, judged on verifier chances predicted out of fold (one
    set left out at a time), so the engine abstains as often as it can without
@@ -110,7 +111,11 @@ def _fit_verifier(rows: Sequence[tuple[str, np.ndarray, bool, bool]]) -> Linear:
         raise ValueError("the verifier needs first answers both right and wrong out of fold")
     mean, scale = matrix.mean(axis=0), matrix.std(axis=0)
     scale[scale < 1e-6] = 1.0
-    model = LogisticRegression(C=REGULARISATION, max_iter=5000).fit((matrix - mean) / scale, right)
+    # In-scope and out-of-scope questions weigh the same in all, as they do in the decision it makes.
+    in_scope = np.array([scope for _, _, _, scope in rows])
+    weights = np.where(in_scope, 1.0, in_scope.sum() / max(int((~in_scope).sum()), 1))
+    model = LogisticRegression(C=REGULARISATION, max_iter=5000)
+    model.fit((matrix - mean) / scale, right, sample_weight=weights)
     return Linear(model.coef_[0].copy(), float(model.intercept_[0]), mean, scale)
 
 

@@ -32,7 +32,7 @@ FLOORS = {
     "team_heldout1": (0.84, 0.88, 0.90),
     "team_heldout2": (0.84, 0.88, 0.95),
     "dev3": (0.95, 0.96, 0.68),
-    "dev4": (0.80, 0.86, 0.70),
+    "dev4": (0.82, 0.88, 0.75),
     "acceptance1": (0.85, 0.92, 0.82),
 }
 """(acceptable@1, answered, off-topic abstained) through the service (safety hold-backs included): a few
