@@ -158,7 +158,7 @@ def main() -> None:
                 hits = product.search_many(questions, depth)
                 ranked = [Ranked(tuple(h.entry.id for h in found), found[0].score >= product.threshold, found[0].score)
                           for found in hits]
-                print(row(set_name, "**product** (first sight)", score(items, ranked, depth)))
+                print(row(set_name, "**product** (shipped; never fitted on this set)", score(items, ranked, depth)))
     if args.ablation:
         ablation(corpora, types, loso)
 
