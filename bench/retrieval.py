@@ -42,10 +42,11 @@ from bench.corpora import (
 )
 from qa.evaluate import Labelled, Ranked, Report, score
 from qa.fitting import choose_threshold, leave_one_set_out
-from qa.index import RowKind
+from qa.index import RowKind, joint_text
 from qa.lexical import LexicalIndex
 from qa.qtype import QuestionTypes
 from qa.ranker import Ranker
+from qa.retriever import Retriever
 
 Scorer = Callable[[Sequence[str]], np.ndarray]
 """Questions -> (questions, entries) scores."""
@@ -60,12 +61,11 @@ def _best_per_entry(similarities: np.ndarray, owners: np.ndarray, entries: int) 
     return best
 
 
-def baselines(corpus: Corpus) -> dict[str, Scorer]:
+def baselines(corpus: Corpus, lexical: LexicalIndex) -> dict[str, Scorer]:
     build = corpus.build
     vectors = build.vectors.reconstruct_n(0, build.vectors.ntotal)
     kinds, owners, n = build.row_kind, build.row_entry, len(corpus.entries)
     question_rows, answer_rows, joint_rows = (np.flatnonzero(kinds == kind) for kind in RowKind)
-    lexical = LexicalIndex([" ".join((*e.questions, e.answer)) for e in corpus.entries])
 
     def cosines(questions: Sequence[str], rows: np.ndarray, best: bool) -> np.ndarray:
         similarities = corpus.embedder.encode(list(questions)) @ vectors[rows].T
@@ -80,10 +80,8 @@ def baselines(corpus: Corpus) -> dict[str, Scorer]:
     }
 
 
-def previous_product(corpus: Corpus, types: QuestionTypes | None) -> Scorer:
-    engine = retriever(corpus, Ranker.load(), types)
-    lexical = LexicalIndex([" ".join((*e.questions, e.answer)) for e in corpus.entries])
-    scorers = baselines(corpus)
+def previous_product(engine: Retriever, scorers: dict[str, Scorer], lexical: LexicalIndex) -> Scorer:
+    """The hand-weighted mix this ranker replaced, on the product's own question clean-up."""
 
     def mix(questions: Sequence[str]) -> np.ndarray:
         prepared = [engine.prepare(q) for q in questions]
@@ -139,8 +137,10 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name, corpus, sets, depth in corpora:
         ids = [e.id for e in corpus.entries]
-        methods = {**baselines(corpus), "previous product": previous_product(corpus, types)}
         product = retriever(corpus, shipped, types)
+        lexical = LexicalIndex([joint_text(e) for e in corpus.entries])
+        scorers = baselines(corpus, lexical)
+        methods = {**scorers, "previous product": previous_product(product, scorers, lexical)}
         extra = (*(FROZEN[name] if args.frozen else ()), *(args.first_sight if name == "seed" else ()))
         every = (*sets, *extra)
         data = {set_name: labelled(set_name) for set_name in every}

@@ -126,7 +126,8 @@ def ask(
     model: ModelOpt = None,
 ) -> None:
     """Answer a question from the index, word for word, with citations."""
-    from qa.service import open_service, validate_question
+    from qa.records import validate_question
+    from qa.service import open_service
 
     validate_question(question, top_k)  # before the slow model load
     result = open_service(_settings(index_dir=index_dir, model=model)).ask(question, top_k)

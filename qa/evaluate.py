@@ -22,8 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.errors import LabelledFileError
-from qa.records import QUESTION_MAX_CHARS
+from qa.errors import InvalidQuestionError, LabelledFileError
+from qa.records import QUESTION_MAX_CHARS, validate_question
 
 
 @dataclass(frozen=True)
@@ -87,14 +87,6 @@ class Report:
         }
 
 
-def _is_text(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate, from "\udcff" in the JSON
-        return False
-    return True
-
-
 def load_labelled(path: Path) -> list[Labelled]:
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -114,10 +106,12 @@ def load_labelled(path: Path) -> list[Labelled]:
         expected = raw.get("expected") if isinstance(raw, dict) else None
         if not isinstance(question, str) or not question.strip():
             raise LabelledFileError(f"{path}:{number}: needs a non-empty \"question\" string")
-        if len(question.strip()) > QUESTION_MAX_CHARS or not _is_text(question):
+        try:
+            validate_question(question, 1)  # what `ask` would refuse, refused here with the line
+        except InvalidQuestionError as exc:
             raise LabelledFileError(
-                f"{path}:{number}: the question must be valid text of at most {QUESTION_MAX_CHARS} characters"
-            )
+                f"{path}:{number}: the question must be valid text of at most {QUESTION_MAX_CHARS} characters ({exc})"
+            ) from exc
         if expected == "none":
             ids: list[str] = []
         elif isinstance(expected, list) and expected and all(isinstance(i, str) and i for i in expected):

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.evaluate import Labelled, Ranked, Report, score
-from qa.features import NAMES
 from qa.ranker import Linear, Ranker
 
 MIN_ANSWERED = 0.96
@@ -136,7 +135,7 @@ def fit_ranker(samples: Sequence[Sample], calibrate_on: set[str] | None = None) 
     groups = {s.group for s in samples}
     chosen = (calibrate_on & groups) if calibrate_on else groups
     rows = _verify_rows(samples, chosen or groups)
-    return Ranker(fit_linear(samples), _fit_verifier(rows), _threshold(rows), {"features": list(NAMES)})
+    return Ranker(fit_linear(samples), _fit_verifier(rows), _threshold(rows))
 
 
 def leave_one_set_out(

@@ -82,20 +82,23 @@ class Synonyms:
 
 
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n+")
-_OPENERS = (
-    r"(?:what|whats|why|how|when|where|which|who|is|are|was|were|do|does|did|can|could|should|would|will|"
-    r"has|have|any|anything)"
+_QUESTION_WORDS = r"(?:what|whats|why|how)"
+_AUXILIARIES = r"(?:is|are|was|were|do|does|did|can|could|should|would|will)"
+"""Verbs that open a yes/no question ("can it be...", "should I worry")."""
+_LEAD = r"^\W*(?:also\s+|and\s+|so\s+|but\s+)?"
+_OPENS = re.compile(
+    rf"^\W*(?:also\s+|and\s+|so\s+|but\s+|or\s+)?(?:{_QUESTION_WORDS}|{_AUXILIARIES}|when|where|which|who|has|have|"
+    r"any|anything)\b",
+    re.IGNORECASE,
 )
-_OPENS = re.compile(rf"^\W*(?:also\s+|and\s+|so\s+|but\s+|or\s+)?{_OPENERS}\b", re.IGNORECASE)
-_CLAUSE_OPENERS = r"(?:what|whats|why|how|is|are|was|were|do|does|did|can|could|should|would|will)"
+_CLAUSE_OPENERS = rf"(?:{_QUESTION_WORDS}|{_AUXILIARIES})"
 """Openers that start a new clause after a comma; not who/which/where/when, which more often start a
 relative clause ("my son, who is 5 months, ...") than a question."""
 _CLAUSE = re.compile(
     rf"[,;:]\s*(?=(?:and\s+|or\s+)?{_CLAUSE_OPENERS}\b)|\s+(?:so|but|and)\s+(?={_CLAUSE_OPENERS}\b)", re.IGNORECASE
 )
 _ASKS_WITHOUT_MARK = re.compile(
-    r"^\W*(?:also\s+|and\s+|so\s+|but\s+)?(?:(?:what|whats|why|how)\b|"
-    r"(?:is|are|was|were|do|does|did|can|could|should|would|will)\s+(?:i|it|this|that|these|those|there|he|she|"
+    rf"{_LEAD}(?:{_QUESTION_WORDS}\b|{_AUXILIARIES}\s+(?:i|it|this|that|these|those|there|he|she|"
     r"they|we|you|my|our|your)\b)",
     re.IGNORECASE,
 )

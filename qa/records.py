@@ -8,12 +8,40 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from qa.errors import InvalidQuestionError
+
 QUESTION_MAX_CHARS = 1000
 """Longest question accepted, after trimming (part of the API contract)."""
 MESSAGE_MAX_CHARS = 20_000
 """Longest message the red-flag check reads whole (`QAService.red_flag`): a pasted story, not a question."""
 TOP_K_MAX = 10
 """Most answers a caller may ask for (part of the API contract)."""
+
+
+def clean_text(text: str, what: str) -> str:
+    """The trimmed text, or an `InvalidQuestionError` if it is not valid text or empty."""
+    text = text.strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates: from bad bytes on a command line, or "\udcff" in JSON
+        raise InvalidQuestionError(
+            f"the {what} contains characters that are not valid text (at position {exc.start}); send UTF-8 text"
+        ) from exc
+    if not text:
+        raise InvalidQuestionError(f"the {what} is empty: type a {what}")
+    return text
+
+
+def validate_question(question: str, top_k: int) -> str:
+    """The trimmed question, or an `InvalidQuestionError` that says what to fix."""
+    text = clean_text(question, "question")
+    if len(text) > QUESTION_MAX_CHARS:
+        raise InvalidQuestionError(
+            f"the question is {len(text)} characters long; shorten it to {QUESTION_MAX_CHARS} or fewer"
+        )
+    if not 1 <= top_k <= TOP_K_MAX:
+        raise InvalidQuestionError(f"top_k must be between 1 and {TOP_K_MAX}, not {top_k}")
+    return text
 
 
 class _Frozen(BaseModel):

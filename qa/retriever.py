@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -54,12 +55,16 @@ class Hit:
 
 @dataclass(frozen=True)
 class Candidates:
-    """The evidence for one message: candidate entry numbers, their feature rows, cited rows."""
+    """The evidence for one message: candidate entry numbers, their evidence, the rows to cite."""
 
     entries: np.ndarray
-    rows: np.ndarray
     matched_rows: np.ndarray
     evidence: features.Evidence
+
+    @cached_property
+    def rows(self) -> np.ndarray:
+        """Feature rows, one per candidate (what the ranker reads)."""
+        return features.rows(self.evidence)
 
 
 class Retriever:
@@ -118,14 +123,17 @@ class Retriever:
 
     def prepare(self, text: str) -> str:
         """The text actually matched: tidied, spelling-corrected, lay words expanded."""
-        text = normalise(text)
+        return self._corrected(normalise(text))
+
+    def _corrected(self, text: str) -> str:
         if self._speller is not None:
             text = self._speller.correct(text)
         return self._synonyms.expand(text) if self._synonyms is not None else text
 
     def views(self, message: str) -> list[str]:
+        """The prepared message and its question parts."""
         whole = normalise(message)
-        return [self.prepare(view) for view in (whole, *question_parts(whole))]
+        return [self._corrected(view) for view in (whole, *question_parts(whole))]
 
     def search(self, question: str, limit: int) -> list[Hit]:
         """The best `limit` distinct entries, best first, whatever their score."""
@@ -205,7 +213,7 @@ class Retriever:
             bm25_best=float(bm25.max()) if len(bm25) else 0.0,
             message_words=words,
         )
-        return Candidates(chosen, features.rows(evidence), matched, evidence)
+        return Candidates(chosen, matched, evidence)
 
     def _hits(self, found: Candidates, limit: int) -> list[Hit]:
         order, scores = self.ranker.order(found.rows)

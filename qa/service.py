@@ -24,7 +24,6 @@ from qa.query import Synonyms
 from qa.ranker import Ranker
 from qa.records import (
     MESSAGE_MAX_CHARS,
-    QUESTION_MAX_CHARS,
     TOP_K_MAX,
     Answer,
     AskResult,
@@ -32,6 +31,8 @@ from qa.records import (
     IndexInfo,
     RedFlag,
     Suggestion,
+    clean_text,
+    validate_question,
 )
 from qa.retriever import Hit, Retriever
 from qa.safety import RedFlagDetector
@@ -96,32 +97,6 @@ def select_hits(
     return answers, related[:SUGGESTIONS]
 
 
-def _clean(text: str, what: str) -> str:
-    """The trimmed text, or an `InvalidQuestionError` if it is not valid text or empty."""
-    text = text.strip()
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:  # lone surrogates: from bad bytes on a command line, or "\udcff" in JSON
-        raise InvalidQuestionError(
-            f"the {what} contains characters that are not valid text (at position {exc.start}); send UTF-8 text"
-        ) from exc
-    if not text:
-        raise InvalidQuestionError(f"the {what} is empty: type a {what}")
-    return text
-
-
-def validate_question(question: str, top_k: int) -> str:
-    """The trimmed question, or an `InvalidQuestionError` that says what to fix."""
-    text = _clean(question, "question")
-    if len(text) > QUESTION_MAX_CHARS:
-        raise InvalidQuestionError(
-            f"the question is {len(text)} characters long; shorten it to {QUESTION_MAX_CHARS} or fewer"
-        )
-    if not 1 <= top_k <= TOP_K_MAX:
-        raise InvalidQuestionError(f"top_k must be between 1 and {TOP_K_MAX}, not {top_k}")
-    return text
-
-
 def _index_info(retriever: Retriever) -> IndexInfo:
     manifest = retriever.build.manifest
     return IndexInfo(version=manifest.version, entries=manifest.entries)
@@ -149,7 +124,7 @@ class QAService:
         For a message too long to `ask`: the front end still shows the banner it calls for, since a
         sign at the end of a long story ("... and he is not breathing") must not go unread.
         """
-        text = _clean(message, "message")
+        text = clean_text(message, "message")
         if len(text) > MESSAGE_MAX_CHARS:
             raise InvalidQuestionError(
                 f"the message is {len(text)} characters long; the most that can be read is {MESSAGE_MAX_CHARS}"

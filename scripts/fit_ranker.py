@@ -26,6 +26,7 @@ import numpy as np
 
 from bench.corpora import EVAL, MEDQUAD, MEDQUAD_SETS, SEED_SETS, open_corpus, samples_for
 from qa.embedder import Embedder
+from qa.features import NAMES
 from qa.fitting import fit_ranker, leave_one_set_out
 from qa.qtype import TYPES_FILE, QuestionTypes
 from qa.ranker import RANKER_FILE
@@ -122,7 +123,7 @@ def main() -> None:
             print(f"    {failure.question[:90]!r} -> {failure.got} (first {failure.ranked_first}, {failure.score:.2f})")
 
     ranker = fit_ranker(samples, calibrate_on=set(SEED_SETS))
-    names = [*ranker.report["features"], "rank_logit"]
+    names = [*NAMES, "rank_logit"]
     for title, model in (("rank", ranker.rank), ("verify", ranker.verify)):
         weights = {name: round(float(w), 3) for name, w in zip(names, model.weights, strict=False)}
         print(f"{title} weights (standardised features): {weights}")

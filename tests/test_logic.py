@@ -9,10 +9,6 @@ from qa.retriever import Hit
 from qa.service import select_hits
 
 
-def _entry(number: int, *questions: str, answer: str = "An answer.") -> Entry:
-    return Entry(id=f"e{number}", questions=questions, answer=answer, source="t.txt", lines=(number, number))
-
-
 def test_speller_fixes_unknown_words_towards_the_corpus_only() -> None:
     speller = Speller(frozenset({"seizure", "spasms", "twitching"}), frozenset({"baby", "sleep", "seizing"}))
     assert speller.correct("siezure in my baby") == "seizure in my baby"

@@ -7,9 +7,8 @@ from pydantic import BaseModel, Field, field_validator
 
 from qa.api.deps import ServiceDep
 from qa.errors import InvalidQuestionError
-from qa.records import TOP_K_MAX, AskResult
+from qa.records import TOP_K_MAX, AskResult, validate_question
 from qa.safety import DISCLAIMER
-from qa.service import validate_question
 
 router = APIRouter(tags=["ask"])
 
