@@ -1,6 +1,6 @@
 """From feature rows to a ranking, and to the chance that the first answer is right.
 
-Two fitted logistic models over `qa.features` rows, in the way answer
+Two fitted models over `qa.features` rows, in the way answer
 verification follows retrieval in question answering:
 
 * `rank` orders the candidates: it is fitted on every candidate of every
@@ -11,7 +11,11 @@ verification follows retrieval in question answering:
   rank model that never saw the question's set), acceptable or not, off-topic
   questions included, so its output is a calibrated chance that the first
   answer is acceptable. That chance is the answer's `score`, and the engine
-  abstains under `threshold`.
+  abstains under `threshold`. It is a small ensemble of depth-2 trees
+  (`Trees`), not a line: "similar words, no answer" shows in *combinations*
+  (a high cosine with low coverage, a short message with a weak type match)
+  that one weight per feature cannot express. Left one set out, it abstains on
+  more off-topic questions at the same answered rate (README: answer quality).
 
 `scripts/fit_ranker.py` fits both (`qa.fitting`) and writes `data/ranker.json`
 with the weights, the feature names they belong to, the threshold and the
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +73,67 @@ class Linear:
         return linear
 
 
+@dataclass(frozen=True)
+class Trees:
+    """Boosted regression trees summing to a logit (fitted by scikit-learn, evaluated here with numpy).
+
+    Each tree is flat arrays: a node splits on `feature <= threshold` to `left`, else `right`; a leaf
+    (`feature` -1) holds its `value`. Nothing of scikit-learn is needed to serve, and the JSON says
+    exactly what was fitted.
+    """
+
+    base: float
+    trees: tuple[dict[str, np.ndarray], ...]
+
+    def logits(self, rows: np.ndarray) -> np.ndarray:
+        """All trees walked at once, one level per step: a few array operations, not one per tree."""
+        if not self.trees:
+            return np.full(len(rows), self.base, dtype=np.float64)
+        feature, threshold, left, right, value = self._packed
+        which = np.arange(len(self.trees))[None, :]
+        node = np.zeros((len(rows), len(self.trees)), dtype=np.int64)
+        for _ in range(feature.shape[1]):
+            split = feature[which, node]
+            inner = split >= 0
+            if not inner.any():
+                break
+            seen = np.take_along_axis(rows, np.where(inner, split, 0), axis=1)
+            step = np.where(seen <= threshold[which, node], left[which, node], right[which, node])
+            node = np.where(inner, step, node)
+        return np.asarray(self.base + value[which, node].sum(axis=1), dtype=np.float64)
+
+    @cached_property
+    def _packed(self) -> tuple[np.ndarray, ...]:
+        """(feature, threshold, left, right, value), one row per tree, padded with leaves."""
+        width = max(len(tree["feature"]) for tree in self.trees)
+
+        def pad(key: str, fill: float) -> np.ndarray:
+            return np.stack([np.pad(t[key], (0, width - len(t[key])), constant_values=fill) for t in self.trees])
+
+        return pad("feature", -1), pad("threshold", 0.0), pad("left", 0), pad("right", 0), pad("value", 0.0)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"base": self.base, "trees": [{key: value.tolist() for key, value in t.items()} for t in self.trees]}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any], size: int) -> Trees:
+        kinds = {"feature": np.int64, "threshold": np.float64, "left": np.int64, "right": np.int64, "value": np.float64}
+        trees = tuple({key: np.asarray(t[key], dtype=kind) for key, kind in kinds.items()} for t in raw["trees"])
+        for tree in trees:
+            nodes = len(tree["feature"])
+            inner = tree["feature"] >= 0
+            if not all(len(a) == nodes for a in tree.values()) or (tree["feature"] >= size).any() or (
+                inner.any() and not ((tree["left"][inner] < nodes).all() and (tree["right"][inner] < nodes).all())
+            ):
+                raise ValueError("a verifier tree is malformed")
+        return cls(float(raw["base"]), trees)
+
+
+def _verifier(raw: dict[str, Any], size: int) -> Linear | Trees:
+    """Trees as fitted today; a line for a file written with a linear verifier."""
+    return Trees.from_json(raw, size) if "trees" in raw else Linear.from_json(raw, size)
+
+
 def _sigmoid(values: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(values, -50, 50))), dtype=np.float64)
 
@@ -76,7 +142,7 @@ def _sigmoid(values: np.ndarray) -> np.ndarray:
 class Ranker:
     rank: Linear
     """Over the feature rows: orders the candidates."""
-    verify: Linear
+    verify: Linear | Trees
     """Over the feature rows plus the rank logit: the chance that an entry ranked first is acceptable."""
     threshold: float
     """Chance under which the engine abstains."""
@@ -92,7 +158,7 @@ class Ranker:
                 raise RankerFileError(f"{path} was fitted on other features than this version computes; {_REFIT}")
             return cls(
                 Linear.from_json(raw["rank"], len(NAMES)),
-                Linear.from_json(raw["verify"], len(NAMES) + 1),
+                _verifier(raw["verify"], len(NAMES) + 1),
                 float(raw["threshold"]),
                 dict(raw.get("report", {})),
             )

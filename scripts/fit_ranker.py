@@ -124,14 +124,15 @@ def main() -> None:
 
     ranker = fit_ranker(samples, calibrate_on=set(SEED_SETS))
     names = [*NAMES, "rank_logit"]
-    for title, model in (("rank", ranker.rank), ("verify", ranker.verify)):
-        weights = {name: round(float(w), 3) for name, w in zip(names, model.weights, strict=False)}
-        print(f"{title} weights (standardised features): {weights}")
+    weights = {name: round(float(w), 3) for name, w in zip(names, ranker.rank.weights, strict=False)}
+    print(f"rank weights (standardised features): {weights}")
+    used = sorted({names[f] for tree in ranker.verify.trees for f in tree["feature"] if f >= 0})
+    print(f"verify: {len(ranker.verify.trees)} trees splitting on {', '.join(used)}")
     print(f"threshold {ranker.threshold:.3f}")
     report = {
         "fitted": datetime.now(UTC).isoformat(timespec="seconds"),
         "method": "rank: logistic regression over candidate features, question-balanced, with entry-removed "
-        "negatives; verify: logistic regression over the first-ranked entry's features and rank logit, out of "
+        "negatives; verify: boosted depth-2 trees over the first-ranked entry's features and rank logit, out of "
         "fold (leave one set out), on the seed corpus's sets; threshold: highest verifier chance keeping 96% of "
         "their in-scope questions answered, chances predicted out of fold",
         "training_sets": sorted({s.group for s in samples}),

@@ -20,7 +20,7 @@ from qa.index import build_index
 from qa.lexical import LexicalIndex
 from qa.qtype import QuestionTypes
 from qa.query import question_parts
-from qa.ranker import Linear, Ranker
+from qa.ranker import Linear, Ranker, Trees
 from qa.records import Entry
 from qa.retriever import Retriever, loose
 from tests.fakes import HashingEmbedder
@@ -277,3 +277,24 @@ def test_labelled_lines_may_hold_line_separators_and_a_bom(tmp_path: Path) -> No
     path.write_text(json.dumps({"question": "x" * 1001, "expected": ["a"]}) + "\n", encoding="utf-8")
     with pytest.raises(LabelledFileError, match="at most 1000 characters"):
         load_labelled(path)
+
+
+def test_verifier_trees_give_the_logits_scikit_learn_gives() -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from qa.fitting import _trees
+
+    rows = np.random.default_rng(0).random((400, 5))
+    right = (rows[:, 0] + rows[:, 1] * rows[:, 2] > 0.7).astype(int)
+    model = HistGradientBoostingClassifier(max_depth=2, max_iter=30, early_stopping=False).fit(rows, right)
+    trees = _trees(model)
+    assert np.allclose(trees.logits(rows), model.decision_function(rows))
+    again = Trees.from_json(json.loads(json.dumps(trees.as_json())), 5)
+    assert np.allclose(again.logits(rows), model.decision_function(rows))
+
+
+def test_a_verifier_tree_pointing_outside_itself_is_refused() -> None:
+    tree = {"feature": [0, -1, -1], "threshold": [0.5, 0, 0], "left": [1, 0, 0], "right": [7, 0, 0],
+            "value": [0, 1.0, -1.0]}
+    with pytest.raises(ValueError, match="malformed"):
+        Trees.from_json({"base": 0.0, "trees": [tree]}, 3)

@@ -23,17 +23,18 @@ from qa.service import QAService, open_retriever
 from tests.conftest import SEED_CORPUS
 
 EVAL = PROJECT_ROOT / "eval" / "retrieval"
-TRAINING = ("team_tuning", "team_heldout1", "team_heldout2", "dev3", "dev4", "acceptance1")
+TRAINING = ("team_tuning", "team_heldout1", "team_heldout2", "dev3", "dev4", "acceptance1", "acceptance4")
 ENTRIES = load_corpus([SEED_CORPUS])
 
 
 FLOORS = {
-    "team_tuning": (0.93, 0.95, 0.90),
-    "team_heldout1": (0.84, 0.88, 0.90),
-    "team_heldout2": (0.84, 0.88, 0.95),
-    "dev3": (0.95, 0.96, 0.68),
-    "dev4": (0.82, 0.88, 0.75),
-    "acceptance1": (0.85, 0.92, 0.82),
+    "team_tuning": (0.95, 0.96, 0.95),
+    "team_heldout1": (0.84, 0.88, 0.85),
+    "team_heldout2": (0.88, 0.93, 0.95),
+    "dev3": (0.95, 0.96, 0.78),
+    "dev4": (0.85, 0.93, 0.68),
+    "acceptance1": (0.84, 0.93, 0.84),
+    "acceptance4": (0.87, 0.90, 0.88),
 }
 """(acceptable@1, answered, off-topic abstained) through the service (safety hold-backs included): a few
 points under this version's figures, so a regression fails."""
