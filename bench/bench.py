@@ -25,9 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
+from qa.builder import build
 from qa.config import PROJECT_ROOT, Settings
 from qa.embedder import SentenceTransformerEmbedder
-from qa.service import build, open_service
+from qa.service import open_service
 
 QUESTIONS = [
     "my baby's face twitches, is that normal?",

@@ -20,9 +20,10 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
+from qa.builder import build
 from qa.config import PROJECT_ROOT, Settings
 from qa.embedder import SentenceTransformerEmbedder
-from qa.service import build, open_service
+from qa.service import open_service
 from qa.web import create_web_app
 
 sys.path.insert(0, str(PROJECT_ROOT))

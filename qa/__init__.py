@@ -20,7 +20,18 @@ from qa.errors import (
 )
 from qa.loaders import load_corpus
 from qa.records import Answer, AskResult, Citation, Entry, IndexInfo, RedFlag, Suggestion
-from qa.service import BuildReport, QAService, build, open_service
+
+_LAZY = {"BuildReport": "builder", "build": "builder", "QAService": "service", "open_service": "service"}
+
+
+def __getattr__(name: str) -> object:
+    """The service (FAISS, NumPy, scikit-learn) is imported on first use, so `qa index --check` and
+    `qa --help` start in a fraction of a second."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"qa.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'qa' has no attribute {name!r}")
 
 __all__ = [
     "Answer",

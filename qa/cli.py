@@ -31,7 +31,9 @@ app = typer.Typer(
 
 CorpusOpt = Annotated[
     list[Path] | None,
-    typer.Option("--corpus", help="Corpus file or folder (.txt, .jsonl); repeat for several. Default: corpus/."),
+    typer.Option(
+        "--corpus", help="Corpus file or folder (.txt, .md, .jsonl, .csv, .tsv); repeat for several. Default: corpus/."
+    ),
 ]
 IndexDirOpt = Annotated[Path | None, typer.Option("--index-dir", help="Index folder. Default: index/ (QA_INDEX_DIR).")]
 ModelOpt = Annotated[
@@ -40,6 +42,8 @@ ModelOpt = Annotated[
 ]
 
 F = TypeVar("F", bound=Callable[..., None])
+WARNINGS_SHOWN = 10
+"""Warnings a build prints before it says how many more there are; `--check` prints them all."""
 
 
 def user_errors(command: F) -> F:
@@ -80,17 +84,79 @@ def _settings(corpus: list[Path] | None = None, index_dir: Path | None = None, m
 
 @app.command()
 @user_errors
-def index(corpus: CorpusOpt = None, index_dir: IndexDirOpt = None, model: ModelOpt = None) -> None:
-    """Parse the corpus, embed it and write a new index build; it becomes current only when complete."""
-    from qa.embedder import SentenceTransformerEmbedder
-    from qa.service import build
-
+def index(
+    corpus: CorpusOpt = None,
+    index_dir: IndexDirOpt = None,
+    model: ModelOpt = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only read and check the corpus; report every problem; write nothing.")
+    ] = False,
+    list_: Annotated[bool, typer.Option("--list", help="List the kept builds with their manifests.")] = False,
+    rollback: Annotated[
+        bool, typer.Option("--rollback", help="Serve the previous kept build again (running servers follow).")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Check the corpus, embed what is new and write a build; it becomes current only when complete."""
     settings = _settings(corpus, index_dir, model)
-    report = build(settings.corpus, settings.index_dir, SentenceTransformerEmbedder(settings.model))
+    if sum((check, list_, rollback)) > 1:
+        _fail("choose one of --check, --list and --rollback")
+    if list_:
+        return _list_builds(settings.index_dir)
+    if rollback:
+        from qa.index import rollback as roll_back
+
+        back = roll_back(settings.index_dir)
+        version = back.manifest.version if back.manifest else back.name
+        return typer.echo(f"Rolled back: now serving {version} ({back.name})")
+    from qa.loaders import check_corpus, raise_for_errors  # no model, no FAISS: a bad file is reported at once
+
+    found = check_corpus(settings.corpus)
+    shown = found.problems if check else [*found.errors, *found.warnings[:WARNINGS_SHOWN]]
+    for problem in shown:
+        typer.echo(str(problem), err=True)
+    if len(shown) < len(found.problems):
+        more = len(found.problems) - len(shown)
+        typer.echo(f"... and {more} more warnings (`qa index --check` lists them)", err=True)
+    if check:
+        errors, warnings = len(found.errors), len(found.warnings)
+        typer.echo(f"{len(found.entries)} entries in {len(found.files)} files: {errors} errors, {warnings} warnings")
+        if errors:
+            raise typer.Exit(1)
+        return None
+    if found.errors:
+        _fail(f"{len(found.errors)} errors in the corpus (listed above); nothing was indexed")
+    raise_for_errors(found.problems)
+    from qa.builder import build
+    from qa.embedder import SentenceTransformerEmbedder
+
+    progress = not quiet and sys.stderr.isatty()
+    report = build(settings.corpus, settings.index_dir, SentenceTransformerEmbedder(settings.model, progress))
     typer.echo(
-        f"Indexed {report.manifest.entries} entries ({report.manifest.rows} vectors) "
-        f"in {report.seconds:.1f} s -> {report.folder} (version {report.manifest.version})"
+        f"Indexed {report.manifest.entries} entries ({report.manifest.rows} vectors) in {report.seconds:.1f} s "
+        f"-> {report.folder} (version {report.manifest.version})\n"
+        f"  {report.changes.summary()}; {report.embedded} texts embedded, {report.cached} from the cache"
     )
+    return None
+
+
+def _list_builds(index_dir: Path) -> None:
+    from qa.index import list_builds
+
+    kept = list_builds(index_dir)
+    if not kept:
+        _fail(f"no builds in {index_dir}; run `qa index` to build one")
+    for build in kept:
+        mark = "*" if build.current else " "
+        m = build.manifest
+        about = (
+            f"{m.entries} entries, {m.rows} vectors, model {m.model_id}, corpus {m.corpus_fingerprint[:8]}, "
+            f"built {m.built_at} in {m.build_seconds:.1f} s"
+            if m
+            else "unreadable or of another format"
+        )
+        typer.echo(f"{mark} {build.name}  {about}")
+    typer.echo("(* = served)")
 
 
 def render(result: AskResult) -> str:
@@ -194,17 +260,23 @@ def render_report(report: Report) -> str:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on (1-65535).")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes; each serves any build made current within seconds.")
+    ] = 1,
     index_dir: IndexDirOpt = None,
     corpus: CorpusOpt = None,
     model: ModelOpt = None,
 ) -> None:
     """Serve the JSON API (and the chat) on one port; builds the index first if needed."""
+    import os
+
     import uvicorn
 
+    from qa.builder import build
     from qa.embedder import SentenceTransformerEmbedder
+    from qa.engine import Engine
     from qa.index import read_manifest
     from qa.loaders import fingerprint
-    from qa.service import build, open_service
     from qa.web import create_web_app
 
     settings = _settings(corpus, index_dir, model)
@@ -219,8 +291,20 @@ def serve(
         typer.echo(f"Building the index ({reason})...")
         report = build(settings.corpus, settings.index_dir, embedder)
         typer.echo(f"Indexed {report.manifest.entries} entries in {report.seconds:.1f} s")
-    application = create_web_app(open_service(settings, embedder), settings)
-    typer.echo(f"Serving on http://{host}:{port}/  (API: /api/ask, docs: /docs)")
+    admin = "; admin: /api/admin/reindex, /api/admin/reload" if settings.admin_token else ""
+    if workers > 1:  # each worker process builds its own engine from the same settings
+        os.environ.update(
+            QA_INDEX_DIR=str(settings.index_dir),
+            QA_MODEL=settings.model,
+            QA_CORPUS=json.dumps([str(path) for path in settings.corpus]),
+        )
+        typer.echo(f"Serving on http://{host}:{port}/ with {workers} workers  (API: /api/ask, docs: /docs{admin})")
+        uvicorn.run("qa.web:engine_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+        return
+    engine = Engine(settings, embedder)
+    engine.watch()
+    application = create_web_app(engine.service, settings, engine)
+    typer.echo(f"Serving on http://{host}:{port}/  (API: /api/ask, docs: /docs{admin})")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +35,10 @@ class Settings(BaseSettings):
         description="SQLite file for chat thumbs up/down.",
     )
     feedback_enabled: bool = Field(default=True, description="Store chat feedback at all.")
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for POST /api/admin/reindex and /reload; unset, those endpoints do not exist.",
+    )
 
 
 @lru_cache

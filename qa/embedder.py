@@ -74,7 +74,9 @@ def resolve_model(name: str) -> ModelSource:
 
 
 class SentenceTransformerEmbedder:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, progress: bool = False) -> None:
+        """`progress`: a progress bar on stderr while encoding (for a person at a terminal, never a pipe)."""
+        self._progress = progress
         source = resolve_model(name)
         if source.local:
             # No hub look-ups for weights that are on disk (must precede the import).
@@ -105,7 +107,7 @@ class SentenceTransformerEmbedder:
             batch_size=64,
             normalize_embeddings=True,
             convert_to_numpy=True,
-            show_progress_bar=False,
+            show_progress_bar=self._progress and len(texts) > 256,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 

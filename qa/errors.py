@@ -16,6 +16,12 @@ print (CLI) or return (API) its message, so no traceback reaches a user.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qa.loaders.common import Problem
+
 __all__ = [
     "CorpusError",
     "IndexMismatchError",
@@ -34,7 +40,15 @@ class QAError(Exception):
 
 
 class CorpusError(QAError):
-    """A corpus file cannot be used; the message names the file and line."""
+    """A corpus file cannot be used; the message names the file and line.
+
+    `problems` holds every problem found, warnings too, as records an API can
+    return as JSON (empty when the error is not about the corpus content).
+    """
+
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple[Problem, ...] = tuple(problems)
 
 
 class IndexNotFoundError(QAError):

@@ -164,14 +164,19 @@ def _save_locked(build: IndexBuild, index_dir: Path, builds: Path) -> Path:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    _point_at(index_dir, final.name)
+    _prune(builds, keep=final.name)
+    return final
+
+
+def _point_at(index_dir: Path, name: str) -> None:
+    """Make build `name` current in one rename: a reader sees the old pointer or the new one."""
     pointer = index_dir / "CURRENT.tmp"
     with pointer.open("w") as handle:
-        handle.write(final.name + "\n")
+        handle.write(name + "\n")
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(pointer, index_dir / "CURRENT")
-    _prune(builds, keep=final.name)
-    return final
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -204,6 +209,65 @@ def current_build_dir(index_dir: Path) -> Path:
     if not name or "/" in name or not folder.is_dir():
         raise IndexNotFoundError(f"the index in {index_dir} points at a missing build; {_REBUILD}")
     return folder
+
+
+@dataclass(frozen=True)
+class KeptBuild:
+    name: str
+    """Folder under builds/ (the version, with a suffix if two builds shared a second)."""
+    manifest: Manifest | None
+    """None when the folder's manifest is unreadable or of another format."""
+    current: bool
+
+
+def list_builds(index_dir: Path) -> list[KeptBuild]:
+    """The kept builds, newest first (by when each was written: two builds can share a second)."""
+    builds = index_dir / "builds"
+    if not builds.is_dir():
+        return []
+    try:
+        current = current_build_dir(index_dir).name
+    except (IndexNotFoundError, IndexMismatchError):
+        current = ""
+    kept = []
+    folders = [p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    for folder in sorted(folders, key=_written, reverse=True):
+        try:
+            manifest: Manifest | None = _manifest(folder, index_dir)
+        except IndexMismatchError:
+            manifest = None
+        kept.append(KeptBuild(folder.name, manifest, folder.name == current))
+    return kept
+
+
+def _written(folder: Path) -> tuple[int, str]:
+    try:
+        return (folder / "manifest.json").stat().st_mtime_ns, folder.name
+    except OSError:
+        return 0, folder.name
+
+
+def rollback(index_dir: Path) -> KeptBuild:
+    """Serve the newest usable build older than the current one again; the current one is kept."""
+    with _writer_lock(index_dir):
+        kept = list_builds(index_dir)
+        names = [build.name for build in kept]
+        current = next((build for build in kept if build.current), None)
+        if current is None:
+            raise IndexNotFoundError(f"no current build in {index_dir} to roll back from; {_REBUILD}")
+        older = [b for b in kept[names.index(current.name) + 1 :] if b.manifest is not None]
+        if not older:
+            raise IndexNotFoundError(f"no build older than {current.name} is kept in {index_dir}")
+        try:
+            _point_at(index_dir, older[0].name)
+        except OSError as exc:
+            raise IndexWriteError(f"cannot write the index pointer in {index_dir}: {exc.strerror or exc}") from exc
+        return KeptBuild(older[0].name, older[0].manifest, True)
+
+
+def read_entries(folder: Path) -> tuple[Entry, ...]:
+    with (folder / "entries.jsonl").open(encoding="utf-8") as lines:
+        return tuple(Entry.model_validate_json(line) for line in lines if line.strip())
 
 
 def read_manifest(index_dir: Path) -> Manifest:
@@ -239,8 +303,7 @@ def load_index(index_dir: Path, embedder: Embedder) -> IndexBuild:
             f"({embedder.dimension}); {_REBUILD}"
         )
     try:
-        with (folder / "entries.jsonl").open(encoding="utf-8") as lines:
-            entries = tuple(Entry.model_validate_json(line) for line in lines if line.strip())
+        entries = read_entries(folder)
         rows = np.load(folder / "rows.npy")
         vectors = faiss.read_index(str(folder / "vectors.faiss"))
     except (OSError, ValueError, RuntimeError) as exc:

@@ -8,17 +8,14 @@ ask) and never reach past it.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from qa.config import Settings
 from qa.embedder import Embedder, SentenceTransformerEmbedder
 from qa.errors import InvalidQuestionError, LabelledFileError
 from qa.evaluate import Labelled, Ranked, Report, evaluate
-from qa.index import Manifest, build_index, load_index, save_index
-from qa.loaders import fingerprint, load_corpus
+from qa.index import load_index
 from qa.qtype import QuestionTypes
 from qa.query import Synonyms
 from qa.ranker import Ranker
@@ -39,29 +36,6 @@ from qa.safety import RedFlagDetector
 
 SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms.toml"
 SUGGESTIONS = 3
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    manifest: Manifest
-    folder: Path
-    seconds: float
-
-
-def build(corpus: Sequence[Path], index_dir: Path, embedder: Embedder) -> BuildReport:
-    """Parse the whole corpus, embed it, and make it the served build.
-
-    Parsing happens before anything is written and the build becomes current
-    only once complete, so any failure leaves the previous build serving.
-    """
-    started = time.perf_counter()
-    # Fingerprint first: if a file changes while we read, the recorded fingerprint is the stale one
-    # and the next `qa serve` rebuilds, rather than serving old content marked as current.
-    corpus_fingerprint = fingerprint(corpus)
-    entries = load_corpus(corpus)
-    index = build_index(entries, embedder, corpus_fingerprint)
-    folder = save_index(index, index_dir)
-    return BuildReport(index.manifest, folder, time.perf_counter() - started)
 
 
 def _answer(hit: Hit) -> Answer:

@@ -18,9 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from qa.builder import build
 from qa.config import PROJECT_ROOT, Settings
 from qa.embedder import SentenceTransformerEmbedder
-from qa.service import QAService, build, open_service
+from qa.service import QAService, open_service
 from tests.harness import LiveServer, serve
 
 _LOCAL = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "", None}

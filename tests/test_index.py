@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa.builder import build
 from qa.errors import CorpusError, IndexMismatchError, IndexNotFoundError
 from qa.index import FORMAT_VERSION, RowKind, current_build_dir, joint_text, load_index, read_manifest
 from qa.loaders import fingerprint
-from qa.service import build
 from tests.conftest import SEED_CORPUS
 from tests.fakes import HashingEmbedder
 

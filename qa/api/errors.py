@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from qa.errors import InvalidQuestionError, QAError
+from qa.errors import CorpusError, InvalidQuestionError, QAError
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -27,6 +27,9 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
 
 
 async def _qa_error(_: Request, exc: QAError) -> JSONResponse:
+    if isinstance(exc, CorpusError):  # a re-index refused: every problem, so a maintainer fixes them in one go
+        problems = [problem.model_dump() for problem in exc.problems]
+        return JSONResponse(status_code=422, content={"detail": str(exc), "problems": problems})
     status = 422 if isinstance(exc, InvalidQuestionError) else 503
     return JSONResponse(status_code=status, content={"detail": str(exc)})
 

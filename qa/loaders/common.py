@@ -1,4 +1,4 @@
-"""Helpers every format loader shares."""
+"""Helpers and records every format loader shares."""
 
 from __future__ import annotations
 
@@ -6,8 +6,49 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from qa.records import Entry
 
 _MAX_ID = 60
+
+Severity = Literal["error", "warning"]
+"""An error makes `load_corpus` fail; a warning is only reported."""
+
+
+class Problem(BaseModel):
+    """One thing wrong with the corpus, and where: a pydantic record so an API can return it as JSON."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str = Field(description="File, relative to the corpus root (or the path as given); empty for none.")
+    line: int | None = Field(default=None, description="1-based line, or None when it is about the whole file.")
+    message: str = Field(description="What is wrong and how to fix it.")
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        text = f"warning: {self.message}" if self.severity == "warning" else self.message
+        return f"{where}: {text}" if where else text
+
+
+@dataclass
+class Parsed:
+    """What a loader makes of one file: the entries it could read and every problem it met.
+
+    A loader reports and goes on rather than raising, so one run lists all
+    that is wrong with a file instead of one mistake per fix-and-retry.
+    """
+
+    source: str
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def error(self, line: int | None, message: str) -> None:
+        self.problems.append(Problem(source=self.source, line=line, message=message))
 
 
 def entry_id(question: str) -> str:

@@ -8,7 +8,8 @@ its answer, kept verbatim (numbering, bullets, curly quotes and all).
 A single-line block `Tags: reassuring` directly after an entry's question
 line(s), before its answer, marks the entry (comma-separated for several
 tags). It is not part of the answer and not in its line span. Known tags are
-in `TAGS`; an unknown one, or a Tags line anywhere else, is an error.
+in `TAGS`; an unknown one, or a Tags line anywhere else, is an error. The
+Markdown loader reads Tags lines with the same helpers.
 """
 
 from __future__ import annotations
@@ -16,14 +17,30 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from qa.errors import CorpusError
-from qa.loaders.common import entry_id, unique_questions
+from qa.loaders.common import Parsed, entry_id, unique_questions
 from qa.records import Entry
 
 TAGS = {"reassuring": "the answer tells a parent that something is normal (held back while a banner shows)"}
 """Tag -> what it means; each is an `Entry` field of the same name set to True."""
 
+MISPLACED_TAGS = "a Tags line belongs directly after an entry's question line(s), before its answer, once per entry"
+QUESTION_AFTER_TAGS = "question after a Tags line; put the Tags line after the entry's last question, before its answer"
+
 _TAG_LINE = re.compile(r"\s*tags\s*:(?P<tags>.*)", re.IGNORECASE)
+
+
+def tags_of(line: str) -> list[str] | None:
+    """The lowercased tags of a `Tags: a, b` line, or None if the line is not one."""
+    match = _TAG_LINE.fullmatch(line)
+    return None if match is None else [tag.strip().lower() for tag in match["tags"].split(",")]
+
+
+def known_tags(tags: list[str], out: Parsed, number: int) -> frozenset[str]:
+    """The tags `TAGS` knows; each unknown one is reported at line `number`."""
+    for tag in tags:
+        if tag not in TAGS:
+            out.error(number, f"unknown tag {tag!r} in the Tags line; known tags: {', '.join(TAGS)}")
+    return frozenset(tag for tag in tags if tag in TAGS)
 
 
 @dataclass
@@ -53,72 +70,61 @@ def _is_question(block: list[tuple[int, str]]) -> bool:
     return len(block) == 1 and block[0][1].rstrip().endswith("?")
 
 
-def _tag_line(block: list[tuple[int, str]]) -> re.Match[str] | None:
-    return _TAG_LINE.fullmatch(block[0][1]) if len(block) == 1 else None
-
-
-def _tags(match: re.Match[str], source: str, number: int) -> frozenset[str]:
-    tags = [tag.strip().lower() for tag in match["tags"].split(",")]
-    for tag in tags:
-        if tag not in TAGS:
-            raise CorpusError(f"{source}:{number}: unknown tag {tag!r} in the Tags line; known tags: {', '.join(TAGS)}")
-    return frozenset(tags)
-
-
-def _finish(pending: _Pending, source: str, lines_of_text: list[str]) -> Entry:
+def _finish(pending: _Pending, out: Parsed, lines_of_text: list[str]) -> None:
     if not pending.answer:
-        raise CorpusError(
-            f"{source}:{pending.question_line}: question {pending.questions[0]!r} has no answer; "
-            "add the answer text after it, separated by a blank line"
+        out.error(
+            pending.question_line,
+            f"question {pending.questions[0]!r} has no answer; add the answer text after it, separated by a blank line",
         )
+        return
     first, last = pending.answer[0][0], pending.answer[-1][0]
-    verbatim = "\n".join(lines_of_text[first - 1 : last])
     questions = unique_questions(pending.questions)
-    return Entry(
-        id=entry_id(questions[0]),
-        questions=questions,
-        answer=verbatim,
-        source=source,
-        lines=(first, last),
-        reassuring="reassuring" in (pending.tags or ()),
+    out.entries.append(
+        Entry(
+            id=entry_id(questions[0]),
+            questions=questions,
+            answer="\n".join(lines_of_text[first - 1 : last]),
+            source=out.source,
+            lines=(first, last),
+            reassuring="reassuring" in (pending.tags or ()),
+        )
     )
 
 
-def parse(text: str, source: str) -> list[Entry]:
+def parse(text: str, source: str) -> Parsed:
+    out = Parsed(source)
     lines_of_text = text.splitlines()
-    entries: list[Entry] = []
     pending: _Pending | None = None
+    orphan_reported = False
     for block in _blocks(text):
         number, line = block[0]
-        tag_line = None if _is_question(block) else _tag_line(block)  # a line ending in "?" is a question
-        if tag_line is not None:
+        question = _is_question(block)
+        tags = None if question or len(block) > 1 else tags_of(line)  # a line ending in "?" is a question
+        if tags is not None:
             if pending is None or pending.answer or pending.tags is not None:
-                raise CorpusError(
-                    f"{source}:{number}: a Tags line belongs directly after an entry's question line(s), "
-                    "before its answer, once per entry"
-                )
-            pending.tags = _tags(tag_line, source, number)
-        elif _is_question(block):
-            if pending is not None and pending.tags is not None and not pending.answer:
-                raise CorpusError(
-                    f"{source}:{number}: question after a Tags line; put the Tags line after the entry's "
-                    "last question, before its answer"
-                )
+                out.error(number, MISPLACED_TAGS)
+            else:
+                pending.tags = known_tags(tags, out, number)
+        elif question:
             if pending is not None and not pending.answer:
+                if pending.tags is not None:
+                    out.error(number, QUESTION_AFTER_TAGS)
                 pending.questions.append(line)
                 continue
             if pending is not None:
-                entries.append(_finish(pending, source, lines_of_text))
+                _finish(pending, out, lines_of_text)
             pending = _Pending(questions=[line], question_line=number)
         elif pending is None:
-            raise CorpusError(
-                f"{source}:{block[0][0]}: answer text before any question; "
-                "an entry starts with a question on its own line ending in '?'"
-            )
+            if not orphan_reported:  # once: a file of prose would otherwise give one error per paragraph
+                out.error(
+                    number,
+                    "answer text before any question; an entry starts with a question on its own line ending in '?'",
+                )
+                orphan_reported = True
         else:
             pending.answer.extend(block)
     if pending is not None:
-        entries.append(_finish(pending, source, lines_of_text))
-    if not entries:
-        raise CorpusError(f"{source}: no entries found (expected a question line ending in '?')")
-    return entries
+        _finish(pending, out, lines_of_text)
+    if not out.entries and not out.problems:
+        out.error(None, "no entries found (expected a question line ending in '?')")
+    return out

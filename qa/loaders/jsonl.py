@@ -14,8 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError, field_validator
 
-from qa.errors import CorpusError
-from qa.loaders.common import entry_id, unique_questions
+from qa.loaders.common import Parsed, entry_id, unique_questions
 from qa.records import Entry
 
 
@@ -38,25 +37,31 @@ class _Line(BaseModel):
         return value
 
 
-def _problem(exc: ValidationError) -> str:
-    first: Any = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "line"
-    return f"field {where!r}: {first['msg']}"
+def _problems(exc: ValidationError) -> list[str]:
+    out: list[str] = []
+    for error in exc.errors():
+        details: Any = error
+        where = ".".join(str(part) for part in details["loc"]) or "line"
+        out.append(f"field {where!r}: {details['msg'].removeprefix('Value error, ')}")
+    return out
 
 
-def parse(text: str, source: str) -> list[Entry]:
-    entries: list[Entry] = []
+def parse(text: str, source: str) -> Parsed:
+    out = Parsed(source)
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             record = _Line.model_validate(json.loads(line))
         except json.JSONDecodeError as exc:
-            raise CorpusError(f"{source}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
+            out.error(number, f"not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
         except ValidationError as exc:
-            raise CorpusError(f"{source}:{number}: {_problem(exc)}") from exc
+            for problem in _problems(exc):
+                out.error(number, problem)
+            continue
         questions = unique_questions([record.question, *record.alt_questions])
-        entries.append(
+        out.entries.append(
             Entry(
                 id=(record.id or "").strip() or entry_id(questions[0]),
                 questions=questions,
@@ -68,6 +73,6 @@ def parse(text: str, source: str) -> list[Entry]:
                 reassuring=record.reassuring,
             )
         )
-    if not entries:
-        raise CorpusError(f"{source}: no entries found (expected one JSON object per line)")
-    return entries
+    if not out.entries and not out.problems:
+        out.error(None, "no entries found (expected one JSON object per line)")
+    return out
