@@ -20,7 +20,6 @@ from qa.config import Settings, get_settings
 from qa.errors import IndexMismatchError, IndexNotFoundError, QAError
 from qa.evaluate import Report
 from qa.records import TOP_K_MAX, AskResult
-from qa.safety import DISCLAIMER
 
 app = typer.Typer(
     help="Answer parents' questions with verbatim, cited passages from curated health content.",
@@ -178,6 +177,8 @@ def render(result: AskResult) -> str:
             f"    Source: {where}" + (f" <{cite.url}>" if cite.url else ""),
             "",
         ]
+    from qa.safety import DISCLAIMER  # here, so `qa index --check` never loads the safety layer (scikit-learn)
+
     lines.append(DISCLAIMER)
     return "\n".join(lines).rstrip()
 

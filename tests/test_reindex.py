@@ -69,7 +69,7 @@ def test_check_reports_every_problem_before_any_model_loads(tmp_path: Path) -> N
         "import sys\nfrom qa.cli import app\n"
         f"try:\n    app(['index', '--check', '--corpus', {str(corpus)!r}], standalone_mode=False)\n"
         "except SystemExit:\n    pass\n"
-        "print('loaded:', sorted(m for m in ('torch', 'sentence_transformers', 'faiss') if m in sys.modules))\n"
+        "print('loaded:', sorted(m for m in ('torch', 'sentence_transformers', 'faiss', 'sklearn') if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     output = done.stdout + done.stderr
