@@ -69,7 +69,8 @@ def test_check_reports_every_problem_before_any_model_loads(tmp_path: Path) -> N
         "import sys\nfrom qa.cli import app\n"
         f"try:\n    app(['index', '--check', '--corpus', {str(corpus)!r}], standalone_mode=False)\n"
         "except SystemExit:\n    pass\n"
-        "print('loaded:', sorted(m for m in ('torch', 'sentence_transformers', 'faiss', 'sklearn') if m in sys.modules))\n"
+        "heavy = ('torch', 'sentence_transformers', 'faiss', 'sklearn')\n"
+        "print('loaded:', sorted(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     output = done.stdout + done.stderr
@@ -179,3 +180,64 @@ def test_a_server_follows_a_build_made_current_elsewhere(engine: Engine, embedde
         assert "entirely normal" in engine.service.ask("is baby face twitching normal?").answers[0].text
     finally:
         stop.set()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_every_worker_process_follows_a_build_made_current_elsewhere(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    import os
+    import signal
+
+    corpus, index, port = _corpus(tmp_path), tmp_path / "index", _free_port()
+    env = {**os.environ, "QA_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3")}
+    command = [str(Path(sys.executable).parent / "qa"), "serve", "--workers", "2", "--port", str(port),
+               "--corpus", str(corpus), "--index-dir", str(index)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              start_new_session=True)
+    url = f"http://127.0.0.1:{port}/api/health"
+
+    def versions(count: int) -> set[str]:
+        return {httpx.get(url, timeout=10).json()["index_version"] for _ in range(count)}  # a new connection each
+
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                before = versions(1)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+                assert time.monotonic() < deadline, "the workers did not start"
+                time.sleep(0.5)
+        time.sleep(3)  # both workers up (the second may still be loading its model)
+        assert len(versions(20)) == 1
+        _edit(corpus, "It is completely normal", "It is entirely normal")
+        made = build([corpus], index, embedder).manifest.version  # as `qa index` would, from outside
+        assert {made} != before
+        deadline = time.monotonic() + 15
+        while versions(20) != {made}:
+            assert time.monotonic() < deadline, "a worker still serves the old build"
+            time.sleep(0.5)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def test_a_progress_bar_only_when_asked_for(capfd: pytest.CaptureFixture[str]) -> None:
+    texts = [f"question number {n}" for n in range(300)]
+    quiet = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+    quiet.encode(texts)
+    assert "Batches" not in capfd.readouterr().err
+    shown = SentenceTransformerEmbedder("all-MiniLM-L6-v2", progress=True)
+    shown.encode(texts)
+    assert "Batches" in capfd.readouterr().err
+    made = runner.invoke(app, ["index", "--index-dir", "/nonexistent/\0"])  # typer's runner is not a terminal
+    assert "Batches" not in made.output
