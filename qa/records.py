@@ -58,6 +58,8 @@ class Entry(_Frozen):
     lines: tuple[int, int] = Field(description="1-based first and last line of the answer.")
     url: str | None = None
     publisher: str | None = Field(default=None, description="Optional origin named by the corpus.")
+    title: str | None = Field(default=None, description="Title of the source document (sidecar or front matter).")
+    reviewed: str | None = Field(default=None, description="When the source was last reviewed, as given.")
     reassuring: bool = Field(
         default=False,
         description="The answer tells a parent that something is normal; held back while a banner shows.",
@@ -73,6 +75,9 @@ class Citation(_Frozen):
     question: str = Field(description="The source question this answer belongs to.")
     lines: tuple[int, int] = Field(description="1-based line span of the answer in the source file.")
     url: str | None = None
+    title: str | None = Field(default=None, description="Title of the source document (from its metadata).")
+    publisher: str | None = Field(default=None, description="Who published the source (from its metadata).")
+    reviewed: str | None = Field(default=None, description="When the source was last reviewed, as given.")
 
 
 class Answer(_Frozen):

@@ -44,7 +44,15 @@ def _answer(hit: Hit) -> Answer:
         id=entry.id,
         text=entry.answer,
         score=round(hit.score, 4),
-        citation=Citation(source=entry.source, question=hit.matched_question, lines=entry.lines, url=entry.url),
+        citation=Citation(
+            source=entry.source,
+            question=hit.matched_question,
+            lines=entry.lines,
+            url=entry.url,
+            title=entry.title,
+            publisher=entry.publisher,
+            reviewed=entry.reviewed,
+        ),
     )
 
 
