@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import CorpusError
-from qa.loaders import faq_text, jsonl, markdown, table
+from qa.loaders import faq_text, jsonl, markdown, sidecar, table
 from qa.loaders.check import FUNCTION_WORDS, LONG_ANSWER_CHARS, check_entries, normalise
 from qa.loaders.common import Parsed, Problem, Severity
 from qa.records import Entry
@@ -117,6 +117,8 @@ def _supported(files: list[CorpusFile], paths: Sequence[Path], problems: list[Pr
     supported: list[CorpusFile] = []
     for file in files:
         suffix = file.path.suffix.lower()
+        if sidecar.is_sidecar(file.path):
+            continue  # read with the file it describes (`_sidecars`)
         if suffix in LOADERS:
             supported.append(file)
         else:
@@ -157,16 +159,37 @@ def _read(file: CorpusFile, problems: list[Problem]) -> str | None:
     return text.replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads it: line numbers as editors show
 
 
+def _sidecars(
+    files: list[CorpusFile], supported: list[CorpusFile], problems: list[Problem]
+) -> dict[Path, dict[str, str]]:
+    """Each corpus file's source metadata, by path; a sidecar that describes no corpus file is an error."""
+    owners = {(file.path.parent, file.path.stem): file for file in supported}
+    found: dict[Path, dict[str, str]] = {}
+    for file in files:
+        if not sidecar.is_sidecar(file.path):
+            continue
+        owner = owners.get((file.path.parent, sidecar.owner_stem(file.path)))
+        if owner is None:
+            problems.append(_problem(file.name, "source metadata for no corpus file: name it after one, e.g. "
+                                     f"faq.txt -> faq{sidecar.SUFFIX}"))
+            continue
+        fields, found_problems = sidecar.read(file.path, file.name)
+        problems.extend(found_problems)
+        found[owner.path] = fields
+    return found
+
+
 def check_corpus(paths: Sequence[Path]) -> CorpusCheck:
     """Parse every corpus file and check the whole; it never raises for a problem, it reports them all."""
     files, problems = _walk(paths)
     supported = _supported(files, paths, problems)
+    metadata = _sidecars(files, supported, problems)
     entries: list[Entry] = []
     for file in supported:
         text = _read(file, problems)
         if text is not None:
             parsed = LOADERS[file.path.suffix.lower()](text, file.name)
-            entries.extend(parsed.entries)
+            entries.extend(sidecar.apply(parsed.entries, metadata.get(file.path, {})))
             problems.extend(parsed.problems)
     problems.extend(check_entries(entries))
     if supported and not entries and not any(problem.severity == "error" for problem in problems):

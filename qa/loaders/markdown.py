@@ -9,7 +9,7 @@ it ends the answer before it, and the text from it to the next question is
 not part of any entry, like the text before the first question. Headings
 inside fenced code blocks are text.
 
-Optional front matter between `---` lines at the very top sets `url:` and
+Optional front matter between `---` lines at the very top sets `url:`, `title:`, `reviewed:` and
 `source:` (the publisher) for every entry of the file; it is read by hand
 (simple `key: value` lines), and an unknown key is an error. A `Tags:` line
 directly after an entry's question heading(s) marks it, as in the seed text
@@ -25,7 +25,12 @@ from qa.loaders.common import Parsed, entry_id, unique_questions
 from qa.loaders.faq_text import MISPLACED_TAGS, QUESTION_AFTER_TAGS, known_tags, tags_of
 from qa.records import Entry
 
-FRONT_MATTER = {"url": "link cited with every entry of the file", "source": "publisher named with every entry"}
+FRONT_MATTER = {
+    "url": "link cited with every entry of the file",
+    "source": "publisher named with every entry",
+    "title": "title of the source document",
+    "reviewed": "when the content was last reviewed",
+}
 """Front-matter key -> what it sets."""
 
 _QUESTION = re.compile(r" {0,3}##[ \t]+(?P<text>.*\?)[ \t]*")
@@ -99,6 +104,8 @@ def _finish(pending: _Pending, out: Parsed, lines: list[str], meta: dict[str, st
             lines=(first, last),
             url=meta.get("url"),
             publisher=meta.get("source"),
+            title=meta.get("title"),
+            reviewed=meta.get("reviewed"),
             reassuring="reassuring" in (pending.tags or ()),
         )
     )
