@@ -1,11 +1,16 @@
 """`qa`: a thin command line over the library (index, ask, serve).
 
-User errors print one line and exit with status 1; no tracebacks.
+User errors print one line and exit with status 1; no tracebacks. Usage errors
+(an unknown option, a bad value) are click's plain message and status 2.
+Importing this module loads no model, FAISS, scikit-learn or Gradio: each
+command imports what it needs, so `qa --help` and `qa index --check` are instant.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -26,6 +31,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain click help and errors: flags show as `--json`, not `--json <bool>`, and a usage error is a few
+    # plain lines instead of a box drawn across the terminal.
+    rich_markup_mode=None,
 )
 
 CorpusOpt = Annotated[
@@ -269,6 +277,7 @@ def serve(
     model: ModelOpt = None,
 ) -> None:
     """Serve the JSON API (and the chat) on one port; builds the index first if needed."""
+    ensure_port_free(host, port)  # before the model loads: a taken port is known in milliseconds
     import os
 
     import uvicorn
@@ -309,6 +318,24 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail with one line if uvicorn could not listen on `host:port`.
+
+    The probe binds as uvicorn does (SO_REUSEADDR, so a port left in TIME_WAIT by a stopped server still
+    counts as free) and lets go at once; otherwise a taken port would be found only after the model loaded
+    and perhaps an index build, as a uvicorn log line.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                _fail(f"port {port} on {host} is already in use; stop the server using it or choose another --port")
+            _fail(f"cannot listen on {host} port {port}: {exc.strerror or exc}")
+
+
 def main() -> None:
     sys.exit(app())
 
@@ -329,12 +356,13 @@ def feedback_export(
     """Export every rated chat reply: timestamp, question, answer ids, abstained, rating, index version."""
     import io
 
+    settings = get_settings()  # first: it turns the hub off before `ui` imports Gradio (and huggingface_hub)
     from ui.feedback import FeedbackStore
 
     if fmt.lower() not in ("csv", "jsonl"):
         raise QAError(f"--format must be csv or jsonl, not {fmt!r}")
     buffer = io.StringIO()  # everything is read before anything is written: no half-written file
-    count = FeedbackStore(db or get_settings().feedback_db).export(buffer, "jsonl" if fmt.lower() == "jsonl" else "csv")
+    count = FeedbackStore(db or settings.feedback_db).export(buffer, "jsonl" if fmt.lower() == "jsonl" else "csv")
     if output is None:
         sys.stdout.write(buffer.getvalue())
     else:

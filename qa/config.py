@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,8 +40,30 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token for POST /api/admin/reindex and /reload; unset, those endpoints do not exist.",
     )
+    allow_hub: bool = Field(
+        default=False,
+        description=(
+            "Let sentence-transformers fetch a model from the Hugging Face hub. Off (the default), HF_HUB_OFFLINE=1 "
+            "is set, so a model that is neither a folder, packaged nor cached fails at once instead of retrying."
+        ),
+    )
+
+
+def apply_hub_policy(allow_hub: bool) -> None:
+    """Unless the hub is allowed, switch huggingface_hub to offline mode (and no telemetry).
+
+    huggingface_hub reads HF_HUB_OFFLINE once, when it is first imported, so this must run before
+    sentence-transformers or Gradio is imported; without it an unknown model name waits on a minute
+    of retries to a hub the machine may not reach. Allowed, the environment is left as it is.
+    """
+    if not allow_hub:
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment, read once; applies the hub policy, as every command reads them first."""
+    settings = Settings()
+    apply_hub_policy(settings.allow_hub)
+    return settings

