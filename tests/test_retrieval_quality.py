@@ -23,21 +23,24 @@ from qa.service import QAService, open_retriever
 from tests.conftest import SEED_CORPUS
 
 EVAL = PROJECT_ROOT / "eval" / "retrieval"
-TRAINING = ("team_tuning", "team_heldout1", "team_heldout2", "dev3", "dev4", "acceptance1", "acceptance4")
 ENTRIES = load_corpus([SEED_CORPUS])
 
 
 FLOORS = {
     "team_tuning": (0.95, 0.96, 0.95),
     "team_heldout1": (0.84, 0.88, 0.85),
-    "team_heldout2": (0.88, 0.93, 0.95),
-    "dev3": (0.95, 0.96, 0.78),
-    "dev4": (0.85, 0.93, 0.68),
-    "acceptance1": (0.84, 0.93, 0.84),
-    "acceptance4": (0.87, 0.90, 0.88),
+    "team_heldout2": (0.86, 0.91, 0.95),
+    "dev3": (0.95, 0.96, 0.74),
+    "dev4": (0.84, 0.90, 0.63),
+    "dev5": (0.91, 0.93, 0.0),  # in-scope questions only
+    "dev6": (0.0, 0.0, 0.78),  # off-topic questions only
+    "acceptance1": (0.84, 0.93, 0.80),
+    "acceptance4": (0.89, 0.92, 0.88),
+    "acceptance5": (0.89, 0.95, 0.66),
 }
 """(acceptable@1, answered, off-topic abstained) through the service (safety hold-backs included): a few
 points under this version's figures, so a regression fails."""
+TRAINING = tuple(FLOORS)
 
 
 @pytest.mark.parametrize("name", TRAINING)
@@ -113,9 +116,10 @@ def test_refitting_without_a_set_still_answers_it(
             samples.append(Sample(name, item, ids, found.rows))
     reports = leave_one_set_out(samples)
     figures = {name: (r.acceptable_at_1, r.answered, r.abstained) for name, r in reports.items()}
-    mean = sum(r.acceptable_at_1 for r in reports.values()) / len(reports)
-    assert mean >= 0.85, figures
-    assert all(r.acceptable_at_1 >= 0.70 and r.abstained >= 0.60 for r in reports.values()), figures
+    answering = [r for r in reports.values() if r.in_scope]
+    assert sum(r.acceptable_at_1 for r in answering) / len(answering) >= 0.85, figures
+    assert all(r.acceptable_at_1 >= 0.70 for r in answering), figures
+    assert all(r.abstained >= 0.60 for r in reports.values() if r.out_of_scope), figures
 
 
 def test_answers_are_distinct_verbatim_and_scored(service: QAService) -> None:
