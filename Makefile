@@ -14,7 +14,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 run: $(VENV)/.installed
 	$(BIN)/qa serve
 
-test: $(VENV)/.installed browser
+test: $(VENV)/.installed browser node_modules/axe-core/axe.min.js
 	$(BIN)/ruff check qa ui tests bench docs scripts
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
@@ -49,6 +49,14 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
+
+# axe-core for the browser tests' accessibility checks, pinned in package.json / package-lock.json.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q npm; }
+	npm ci --no-audit --no-fund
+	touch $@
 
 clean:
 	rm -rf $(VENV) index/builds index/CURRENT .pytest_cache .mypy_cache .ruff_cache

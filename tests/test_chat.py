@@ -1,4 +1,5 @@
-"""The chat page in a real headless Chromium, against the real engine on 127.0.0.1.
+"""The chat page in a real headless Chromium, against the real engine on 127.0.0.1: answers, sources,
+suggestions, notices, feedback (layout and accessibility: tests/test_chat_a11y.py).
 
 Every browser test also checks, on the way out, that the page made no request to any host but
 127.0.0.1, logged no console error, threw no page error and opened no dialog.
@@ -6,6 +7,7 @@ Every browser test also checks, on the way out, that the page made no request to
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import time
@@ -14,19 +16,35 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from qa.builder import build
 from qa.config import Settings
-from qa.records import AskResult, Citation, RedFlag
-from qa.safety import DISCLAIMER
-from qa.service import QAService
+from qa.embedder import SentenceTransformerEmbedder
+from qa.records import Citation, Suggestion
+from qa.safety import DISCLAIMER, EMERGENCY_BANNER
+from qa.service import QAService, open_service
+from tests import chat_page
 from tests.chat_page import ask, click_to_ask, open_chat, question_box, replies
-from tests.harness import CHROMIUM, CHROMIUM_ARGS, LiveServer, serve
+from tests.harness import LiveServer, serve
 from ui import render
+
+# The fixtures the chat test modules share, named here for pytest to find.
+browser, chat_server, chat_settings, page, phone = (
+    chat_page.browser,
+    chat_page.chat_server,
+    chat_page.chat_settings,
+    chat_page.page,
+    chat_page.phone,
+)
 
 TWITCH = "my baby's face twitches, is that normal?"
 EMERGENCY = "my baby isnt breathing and her lips are blue"
 OFF_TOPIC = "how do I bake sourdough bread"
+SPASMS = "what do infantile spasms look like"  # answered, with related questions above the floor
+STROLLER = "which stroller is best for a newborn?"
+CAR_SEAT = "what car seat should I buy"
+POINTER = "Please read the emergency notice at the top."
 ABSTAINED = re.compile(r"\bqa-abstained\b")
 INJECTIONS = ("<img src=x onerror=alert(1)>", "**bold** [link](javascript:alert(1))")
 CLUSTERS = "my 5 month old does clusters of jerks when she wakes up and she has stopped smiling"
@@ -47,42 +65,6 @@ _STORY = (  # 1,478 calm characters, and the sign at the very end (past the firs
     "but right now as I type this his lips are blue and he is not breathing",
 )
 LONG_STORY = " ".join(_STORY)
-
-
-# ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def chat_settings(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    db = tmp_path_factory.mktemp("chat") / "feedback.sqlite3"
-    return settings.model_copy(update={"feedback_db": db, "feedback_enabled": True})
-
-
-@pytest.fixture(scope="module")
-def chat_server(service: QAService, chat_settings: Settings) -> Iterator[LiveServer]:
-    from qa.web import create_web_app
-
-    yield from serve(create_web_app(service, chat_settings))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture()
-def page(browser: Browser, chat_server: LiveServer) -> Iterator[Page]:
-    with open_chat(browser, chat_server.url) as chat:
-        yield chat
-
-
-@pytest.fixture()
-def phone(browser: Browser, chat_server: LiveServer) -> Iterator[Page]:
-    with open_chat(browser, chat_server.url, width=390, height=844) as chat:
-        yield chat
 
 
 # ---------------------------------------------------------------- helpers
@@ -152,9 +134,13 @@ def test_more_matches_are_collapsed(page: Page) -> None:
 
 
 @pytest.mark.browser
-def test_clicking_a_related_question_asks_it(page: Page) -> None:
-    first = ask(page, TWITCH)
-    related = first.locator(".qa-related button.qa-ask").first
+def test_clicking_a_related_question_asks_it(page: Page, service: QAService) -> None:
+    first = ask(page, SPASMS)
+    buttons = first.locator(".qa-related button.qa-ask")
+    offered = [s.question for s in service.ask(SPASMS).suggestions if s.score >= render.SUGGESTION_FLOOR]
+    assert len(offered) >= 2
+    expect(buttons).to_have_text(offered)  # every suggestion above the floor, in the engine's order
+    related = buttons.first
     question = related.inner_text()
     reply = click_to_ask(page, related)
     expect(page.locator("#qa-chat .qa-user").last).to_have_text(question)
@@ -166,18 +152,33 @@ def test_clicking_a_related_question_asks_it(page: Page) -> None:
 
 
 @pytest.mark.browser
-def test_off_topic_abstains_and_offers_one_click_suggestions(page: Page) -> None:
-    reply = ask(page, OFF_TOPIC)
+@pytest.mark.parametrize("question", [OFF_TOPIC, STROLLER, CAR_SEAT])
+def test_off_topic_abstains_and_offers_no_alarming_suggestions(page: Page, service: QAService, question: str) -> None:
+    # The engine does propose nearby questions, spasms among them: the chat's relevance floor drops them.
+    proposed = service.ask(question).suggestions
+    assert proposed
+    assert any("spasm" in s.question.lower() for s in proposed)
+    reply = ask(page, question)
     expect(reply).to_have_class(ABSTAINED)
     expect(reply).to_contain_text("no answer for that")
+    expect(reply).to_contain_text(render.NO_SUGGESTIONS)  # what to ask instead, in words
     expect(reply.locator(".qa-answer")).to_have_count(0)
-    suggestions = reply.locator("button.qa-ask")
-    expect(suggestions.first).to_be_visible()
-    question = suggestions.first.inner_text()
-    answered = click_to_ask(page, suggestions.first)
-    expect(answered).not_to_have_class(ABSTAINED)
-    expect(answered.locator(".qa-best .qa-answer")).to_be_visible()
-    expect(answered.locator(".qa-best .qa-cite-question")).to_have_text(f"“{question}”")
+    expect(reply.locator(".qa-related, button.qa-ask")).to_have_count(0)
+    expect(reply).not_to_contain_text("infantile spasms")
+
+
+def test_suggestions_below_the_floor_are_never_offered(service: QAService) -> None:
+    result = service.ask(SPASMS)
+    kept = render.helpful_suggestions(result.suggestions)
+    assert kept and all(s.score >= render.SUGGESTION_FLOOR for s in kept)
+    low = Suggestion(id="x", question="Is a low-scoring <guess> offered?", score=render.SUGGESTION_FLOOR - 0.01)
+    html = render.reply(result.model_copy(update={"suggestions": [*result.suggestions, low]}))
+    assert html.count('class="qa-ask"') == len(kept) and "low-scoring" not in html
+    # An abstained reply offers its closest questions when they clear the floor, and none otherwise.
+    near = Suggestion(id="y", question="What do baby spasms look like?", score=render.SUGGESTION_FLOOR)
+    abstained = service.ask(STROLLER)
+    assert "Closest questions I can answer:" in render.reply(abstained.model_copy(update={"suggestions": [near]}))
+    assert 'class="qa-ask"' not in render.reply(abstained)
 
 
 @pytest.mark.browser
@@ -189,16 +190,23 @@ def test_example_question_on_the_empty_chat_asks_it(page: Page) -> None:
 
 @pytest.mark.browser
 def test_emergency_banner_shows_above_the_chat_and_hides_on_a_benign_message(page: Page) -> None:
-    # Needs the red-flag detector (qa/safety); fails until it lands.
-    ask(page, EMERGENCY)
+    expect(ask(page, EMERGENCY).locator("button.qa-ask")).to_have_count(0)  # act, not browse: no suggestions
     banner = page.locator("#qa-emergency [role=alert]")
     expect(banner).to_be_visible()
     expect(banner).to_contain_text("Call your local emergency number")
     banner_box, chat_box = banner.bounding_box(), page.locator("#qa-chat").bounding_box()
     assert banner_box is not None and chat_box is not None
     assert banner_box["y"] + banner_box["height"] <= chat_box["y"]
+    pointer = page.locator("#qa-chat .qa-flag-pointer")
+    expect(pointer).to_have_text(POINTER)
+    ask(page, EMERGENCY)
+    expect(pointer).to_have_count(2)  # every reply that called for the notice points to it while it shows
     ask(page, TWITCH)
     expect(page.locator("#qa-emergency")).to_be_hidden()
+    # The notice is gone, and so is every "read the notice" from the history.
+    expect(pointer).to_have_count(0)
+    expect(page.locator("#qa-chat")).not_to_contain_text(POINTER)
+    expect(replies(page)).to_have_count(3)
 
 
 @pytest.mark.browser
@@ -281,79 +289,6 @@ def test_a_long_pasted_message_is_read_whole_and_the_reply_says_to_shorten_it(pa
     expect(counter).to_have_text("0 / 1,000 characters")  # the box was emptied after the send
 
 
-@pytest.mark.browser
-def test_phone_width(phone: Page) -> None:
-    reply = ask(phone, TWITCH)
-    expect(reply.locator(".qa-best .qa-cite")).to_be_visible()
-    expect(phone.locator("#qa-disclaimer")).to_be_visible()
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
-    box = reply.bounding_box()
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
-    button = reply.locator("button.qa-ask").first
-    click_to_ask(phone, button)
-
-
-# ------------------------------------------ notices, independent of the detector (stub red flags)
-
-
-class FlaggingService:
-    """The real engine's answers, with the red flag chosen by a prefix: tests the notices on their own."""
-
-    BANNER = "STUB EMERGENCY <b>not bold</b>\nsecond line"
-
-    def __init__(self, inner: QAService) -> None:
-        self.inner = inner
-
-    def ask(self, question: str, top_k: int = 3) -> AskResult:
-        result = self.inner.ask(question, top_k)
-        tier = next((t for t in ("emergency", "urgent") if question.lower().startswith(t)), None)
-        if tier is None:
-            return result
-        banner = self.BANNER if tier == "emergency" else None  # None: the UI falls back to the fixed text
-        flag = RedFlag(triggered=True, tier=tier, terms=["stub"], banner=banner)
-        return result.model_copy(update={"red_flag": flag})
-
-    def red_flag(self, message: str) -> RedFlag:
-        return self.inner.red_flag(message)
-
-
-@pytest.fixture(scope="module")
-def flagging_server(service: QAService, chat_settings: Settings) -> Iterator[LiveServer]:
-    from fastapi import FastAPI
-
-    from ui import mount_chat
-
-    yield from serve(mount_chat(FastAPI(), FlaggingService(service), chat_settings))
-
-
-@pytest.mark.browser
-def test_notices_follow_the_latest_message(browser: Browser, flagging_server: LiveServer) -> None:
-    with open_chat(browser, flagging_server.url) as page:
-        emergency, urgent = page.locator("#qa-emergency"), page.locator("#qa-urgent")
-        reply = ask(page, "emergency: my baby's face twitches")
-        expect(emergency.locator("[role=alert]")).to_have_text("STUB EMERGENCY <b>not bold</b>second line")
-        expect(emergency.locator("b")).to_have_count(0)
-        expect(reply.locator(".qa-flag-pointer")).to_be_visible()
-        expect(urgent).to_be_hidden()
-
-        ask(page, "urgent: my baby has clusters of spasms")
-        expect(emergency).to_be_hidden()
-        expect(urgent.locator("[role=status]")).to_contain_text("See a doctor today")
-        expect(urgent.locator("[role=alert]")).to_have_count(0)
-
-        ask(page, TWITCH)
-        expect(emergency).to_be_hidden()
-        expect(urgent).to_be_hidden()
-
-        ask(page, "emergency again")
-        expect(emergency).to_be_visible()
-        page.get_by_role("button", name="Clear").click()  # a new conversation takes the notice down
-        expect(emergency).to_be_hidden()
-        expect(page.locator("#qa-chat .qa-user")).to_have_count(0)
-        ask(page, TWITCH)
-        expect(page.locator("#qa-chat .qa-user")).to_have_count(1)
-
-
 # ---------------------------------------------------------------- rendering, without a browser
 
 
@@ -383,3 +318,86 @@ def test_render_keeps_only_web_links() -> None:
     assert "<a" not in render.citation(cite.model_copy(update={"url": "javascript:alert(1)"}))
     button = render.ask_buttons(['He said "stop" <now>'])
     assert 'value="He said &quot;stop&quot; &lt;now&gt;"' in button
+
+
+def test_render_names_the_source_a_parent_knows_and_keeps_file_and_lines_for_maintainers() -> None:
+    cite = Citation(
+        source="nhs.jsonl",
+        question="Q <1>?",
+        lines=(5, 5),
+        url="https://example.org/s?a=1&b=2",
+        title="Infantile spasms <guide>",
+        publisher="NHS",
+    )
+    html = render.citation(cite)
+    assert html.startswith(
+        '<div class="qa-cite"><span class="qa-cite-label">From:</span> <span class="qa-cite-from">'
+        '<a class="qa-cite-link" href="https://example.org/s?a=1&amp;b=2">'
+        "Infantile spasms &lt;guide&gt;, NHS</a></span>"
+    )
+    assert '<div class="qa-cite-maint">' in html and "nhs.jsonl, lines 5-5" in html and "Q &lt;1&gt;?" in html
+    assert ">NHS</a>" in render.citation(cite.model_copy(update={"title": None}))  # publisher alone
+    no_link = render.citation(cite.model_copy(update={"url": "javascript:alert(1)"}))
+    assert "<a" not in no_link and 'From:</span> <span class="qa-cite-from">Infantile spasms' in no_link
+    # Neither title nor publisher: the file and lines stay the source, as before.
+    assert "Source:" in render.citation(cite.model_copy(update={"title": None, "publisher": " "}))
+
+
+def test_render_notice_links_the_numbers_it_names_and_folds_the_rest() -> None:
+    html = render.notice(EMERGENCY_BANNER, role="alert", kind="emergency", fold=True)
+    assert re.findall(r'href="(tel:\d+)"', html) == ["tel:911", "tel:999", "tel:112"]  # the numbers the text names
+    assert "38 °C (100.4 °F)" in html and "5 minutes" in html  # other numbers stay text
+    assert 'aria-expanded="false" aria-controls="qa-emergency-more"' in html and 'id="qa-emergency-more"' in html
+    assert 'class="qa-notice-toggle"' not in render.notice(EMERGENCY_BANNER, role="alert", kind="emergency")
+    assert (
+        render.call_links("call 1112 or 9.111 or 111.") == 'call 1112 or 9.111 or <a class="qa-tel" href="tel:111"'
+        ' aria-label="Call 111">111</a>.'
+    )
+
+
+# ------------------------------------------ sources with a title and publisher (a corpus of its own)
+
+SAFE_SLEEP = "How should a baby sleep safely at night?"
+SOURCED = [
+    {
+        "question": SAFE_SLEEP,
+        "answer": "Lay your baby on their back in a clear cot, in your room, for every sleep.",
+        "url": "https://www.example.org/baby/safe-sleep",
+        "source": "Example Health Service",
+    },
+    {"question": "What should a baby wear to bed?", "answer": "Light layers and no hat indoors."},
+]
+
+
+@pytest.fixture(scope="module")
+def sourced_server(
+    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
+) -> Iterator[LiveServer]:
+    from qa.web import create_web_app
+
+    root = tmp_path_factory.mktemp("sourced")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "sleep.jsonl").write_text("".join(json.dumps(line) + "\n" for line in SOURCED))
+    settings = Settings(corpus=[root / "corpus"], index_dir=root / "index", feedback_db=root / "feedback.sqlite3")
+    build(settings.corpus, settings.index_dir, embedder)
+    yield from serve(create_web_app(open_service(settings, embedder), settings))
+
+
+@pytest.mark.browser
+def test_the_source_is_named_and_linked_with_file_and_lines_for_maintainers(
+    browser: Browser, sourced_server: LiveServer
+) -> None:
+    with open_chat(browser, sourced_server.url, width=390, height=844) as phone:
+        cite = ask(phone, SAFE_SLEEP).locator(".qa-best .qa-cite")
+        link = cite.locator("a.qa-cite-link")
+        expect(link).to_have_text("Example Health Service")  # the publisher ("source"); no title in this corpus
+        expect(link).to_have_attribute("href", SOURCED[0]["url"])
+        expect(cite.locator(".qa-cite-label")).to_have_text("From:")
+        box = link.bounding_box()
+        assert box is not None and box["height"] >= 44  # a touch target, though a link in a line of text
+        maint = cite.locator(".qa-cite-maint")
+        expect(maint).to_be_visible()
+        expect(maint).to_contain_text("Maintainer details:")
+        expect(maint).to_contain_text("sleep.jsonl, lines 1-1")
+        small = maint.evaluate("(el) => parseFloat(getComputedStyle(el).fontSize)")
+        assert small < link.evaluate("(el) => parseFloat(getComputedStyle(el).fontSize)")

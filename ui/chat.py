@@ -59,13 +59,41 @@ class Reply:
     index_version: str
 
 
+@dataclass(frozen=True)
+class Bubble:
+    """One chat message: its HTML, and for a flagged reply the same with a pointer to the notice."""
+
+    role: str
+    html: str
+    tier: str | None = None
+    """The notice this reply called for ("emergency" or "urgent"), if any."""
+    pointed: str | None = None
+    """`html` with "Please read the ... notice at the top": shown only while that notice is up."""
+
+
 @dataclass
 class Conversation:
     """Per-browser-session state, kept on the server (the client never sends it back)."""
 
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    bubbles: list[Bubble] = field(default_factory=list)
     replies: dict[int, Reply] = field(default_factory=dict)
-    """Bot replies by their index in `messages` (the index a like event reports)."""
+    """Bot replies by their index in `bubbles` (the index a like event reports)."""
+    notice: tuple[str, str] | None = None
+    """(tier, HTML) of the notice on the page now, or None."""
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """The chat's value. A bubble points to the notice only while the notice it called for is up,
+        so "Please read the emergency notice at the top" never outlives the notice."""
+        showing = self.notice[0] if self.notice else None
+        return [
+            _message(b.role, b.pointed if b.pointed is not None and b.tier == showing else b.html) for b in self.bubbles
+        ]
+
+    def add(self, question_html: str, reply: Bubble) -> int:
+        """Append a question and its reply; returns the reply's index."""
+        self.bubbles += [Bubble("user", question_html), reply]
+        return len(self.bubbles) - 1
 
 
 def _message(role: str, html: str) -> dict[str, Any]:
@@ -73,15 +101,35 @@ def _message(role: str, html: str) -> dict[str, Any]:
     return {"role": role, "content": {"type": "text", "text": html}}
 
 
-def _notices(flag: RedFlag) -> tuple[Any, Any]:
-    """Updates for (emergency banner, urgent notice): at most one shows, both hide when benign."""
+def _bubble(flag: RedFlag, plain: str, pointed: str) -> Bubble:
+    tier = flag.tier if flag.triggered else None
+    return Bubble("assistant", plain, tier, pointed if tier else None)
+
+
+def _wanted_notice(flag: RedFlag) -> tuple[str, str] | None:
+    """(tier, HTML) of the notice a red flag calls for: at most one shows, none when benign."""
     if flag.tier == "emergency":
-        banner = render.notice(flag.banner or EMERGENCY_BANNER, role="alert", kind="emergency")
-        return gr.update(visible=True, value=banner), gr.update(visible=False)
+        return "emergency", render.notice(flag.banner or EMERGENCY_BANNER, role="alert", kind="emergency", fold=True)
     if flag.tier == "urgent":
-        banner = render.notice(flag.banner or URGENT_NOTICE, role="status", kind="urgent")
-        return gr.update(visible=False), gr.update(visible=True, value=banner)
-    return gr.update(visible=False), gr.update(visible=False)
+        return "urgent", render.notice(flag.banner or URGENT_NOTICE, role="status", kind="urgent")
+    return None
+
+
+def _notices(flag: RedFlag, convo: Conversation) -> tuple[Any, Any]:
+    """Updates for (emergency banner, urgent notice); `convo.notice` becomes what shows.
+
+    A notice already showing with the same text is not sent again: the page keeps the very same
+    role="alert" element, so a screen reader announces the emergency once, not after every message.
+    """
+    wanted = _wanted_notice(flag)
+    if wanted == convo.notice:
+        return gr.update(), gr.update()
+    convo.notice = wanted
+    tier, html = wanted or (None, "")
+    return (
+        gr.update(visible=True, value=html) if tier == "emergency" else gr.update(visible=False),
+        gr.update(visible=True, value=html) if tier == "urgent" else gr.update(visible=False),
+    )
 
 
 class ChatHandlers:
@@ -100,16 +148,18 @@ class ChatHandlers:
         except QAError as exc:  # empty, not text, or beyond what the safety check reads: say what to fix
             gr.Warning(str(exc))
             return (convo, gr.update(), gr.update(), gr.update()), False
-        convo.messages.append(_message("user", render.user_message(result.question)))
-        convo.messages.append(_message("assistant", render.reply(result)))
-        convo.replies[len(convo.messages) - 1] = Reply(
+        index = convo.add(
+            render.user_message(result.question),
+            _bubble(result.red_flag, render.reply(result, pointer=False), render.reply(result)),
+        )
+        convo.replies[index] = Reply(
             reply_id=uuid.uuid4().hex,
             question=result.question,
             answer_ids=[answer.id for answer in result.answers],
             abstained=result.abstained,
             index_version=result.index.version,
         )
-        emergency, urgent = _notices(result.red_flag)
+        emergency, urgent = _notices(result.red_flag, convo)
         return (convo, convo.messages, emergency, urgent), True
 
     def _too_long(self, message: str, convo: Conversation) -> tuple[Any, ...]:
@@ -117,9 +167,9 @@ class ChatHandlers:
         reply says how long it is and to shorten it (the box keeps it, to be cut down)."""
         red_flag = self.service.red_flag(message)
         text = message.strip()
-        convo.messages.append(_message("user", render.user_message(text)))
-        convo.messages.append(_message("assistant", render.too_long(len(text), red_flag)))
-        emergency, urgent = _notices(red_flag)
+        plain, pointed = render.too_long(len(text), red_flag, pointer=False), render.too_long(len(text), red_flag)
+        convo.add(render.user_message(text), _bubble(red_flag, plain, pointed))
+        emergency, urgent = _notices(red_flag, convo)
         return convo, convo.messages, emergency, urgent
 
     def submit(self, question: str, convo: Conversation) -> tuple[Any, ...]:
