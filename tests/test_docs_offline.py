@@ -50,5 +50,6 @@ def test_docs_page_names_only_local_assets_and_redoc_is_gone(client: httpx.Clien
     html = client.get("/docs").text
     assert "/docs-assets/swagger-ui-bundle.js" in html
     assert "https://" not in html and "http://" not in html
-    assert client.get("/docs-assets/swagger-ui-bundle.js").headers["content-type"].startswith("text/javascript")
+    # "text/javascript", or "application/javascript" once Gradio has registered its own mime types
+    assert "javascript" in client.get("/docs-assets/swagger-ui-bundle.js").headers["content-type"]
     assert client.get("/redoc").status_code == 404
