@@ -51,5 +51,6 @@ def test_docs_page_names_only_local_assets_and_redoc_is_gone(client: httpx.Clien
     assert "/docs-assets/swagger-ui-bundle.js" in html
     assert "https://" not in html and "http://" not in html
     # "text/javascript", or "application/javascript" once Gradio has registered its own mime types
-    assert "javascript" in client.get("/docs-assets/swagger-ui-bundle.js").headers["content-type"]
+    script = client.get("/docs-assets/swagger-ui-bundle.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"], script.headers
     assert client.get("/redoc").status_code == 404
