@@ -22,10 +22,10 @@ from qa.embedcache import CachedEmbedder
 from qa.embedder import Embedder
 from qa.errors import IndexMismatchError, IndexNotFoundError
 from qa.index import Manifest, build_index, current_build_dir, read_entries, save_index
-from qa.loaders import Problem, check_corpus, fingerprint, raise_for_errors
+from qa.loaders import CorpusCheck, Problem, check_corpus, fingerprint, raise_for_errors
 from qa.records import Entry
 
-__all__ = ["BuildReport", "Changes", "build", "compare"]
+__all__ = ["BuildReport", "Changes", "ReadCorpus", "build", "compare", "read_corpus"]
 
 
 @dataclass(frozen=True)
@@ -77,18 +77,32 @@ def _served_entries(index_dir: Path) -> tuple[Entry, ...]:
         return ()  # no build yet, or one this version cannot read: everything counts as added
 
 
-def build(corpus: Sequence[Path], index_dir: Path, embedder: Embedder, *, cache: bool = True) -> BuildReport:
-    """Parse and check the whole corpus, embed what is new, and make the result the served build."""
+@dataclass(frozen=True)
+class ReadCorpus:
+    """The corpus as read and checked, with the fingerprint taken just before."""
+
+    fingerprint: str
+    check: CorpusCheck
+
+
+def read_corpus(corpus: Sequence[Path]) -> ReadCorpus:
+    """Fingerprint first: if a file changes while we read, the recorded fingerprint is the stale one
+    and the next `qa serve` rebuilds, rather than serving old content marked as current."""
+    return ReadCorpus(fingerprint(corpus), check_corpus(corpus))
+
+
+def build(
+    corpus: Sequence[Path], index_dir: Path, embedder: Embedder, *, cache: bool = True, read: ReadCorpus | None = None
+) -> BuildReport:
+    """Check the whole corpus (or take `read`, already checked), embed what is new, make it the served build."""
     started = time.perf_counter()
-    # Fingerprint first: if a file changes while we read, the recorded fingerprint is the stale one
-    # and the next `qa serve` rebuilds, rather than serving old content marked as current.
-    corpus_fingerprint = fingerprint(corpus)
-    check = check_corpus(corpus)
+    read = read or read_corpus(corpus)
+    check = read.check
     raise_for_errors(check.problems)
     entries = list(check.entries)
     changes = compare(_served_entries(index_dir), entries)
     model = CachedEmbedder(embedder, index_dir / "cache" / "embeddings") if cache else embedder
-    index = build_index(entries, model, corpus_fingerprint)
+    index = build_index(entries, model, read.fingerprint)
     folder = save_index(index, index_dir)
     embedded, cached = (model.misses, model.hits) if isinstance(model, CachedEmbedder) else (index.manifest.rows, 0)
     seconds = time.perf_counter() - started

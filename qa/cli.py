@@ -24,6 +24,7 @@ from pydantic_settings import SettingsError
 from qa.config import Settings, get_settings
 from qa.errors import IndexMismatchError, IndexNotFoundError, QAError
 from qa.evaluate import Report
+from qa.loaders import CorpusCheck
 from qa.records import TOP_K_MAX, AskResult
 
 app = typer.Typer(
@@ -116,35 +117,43 @@ def index(
         back = roll_back(settings.index_dir)
         version = back.manifest.version if back.manifest else back.name
         return typer.echo(f"Rolled back: now serving {version} ({back.name})")
-    from qa.loaders import check_corpus, raise_for_errors  # no model, no FAISS: a bad file is reported at once
-
-    found = check_corpus(settings.corpus)
-    shown = found.problems if check else [*found.errors, *found.warnings[:WARNINGS_SHOWN]]
-    for problem in shown:
-        typer.echo(str(problem), err=True)
-    if len(shown) < len(found.problems):
-        more = len(found.problems) - len(shown)
-        typer.echo(f"... and {more} more warnings (`qa index --check` lists them)", err=True)
     if check:
+        from qa.loaders import check_corpus  # no model, no FAISS: a bad file is reported at once
+
+        found = check_corpus(settings.corpus)
+        _show_problems(found, every=True)
         errors, warnings = len(found.errors), len(found.warnings)
         typer.echo(f"{len(found.entries)} entries in {len(found.files)} files: {errors} errors, {warnings} warnings")
         if errors:
             raise typer.Exit(1)
         return None
-    if found.errors:
-        _fail(f"{len(found.errors)} errors in the corpus (listed above); nothing was indexed")
-    raise_for_errors(found.problems)
-    from qa.builder import build
+    from qa.builder import build, read_corpus
+
+    read = read_corpus(settings.corpus)  # before the model loads, and read once: `build` takes it as is
+    _show_problems(read.check, every=False)
+    if read.check.errors:
+        _fail(f"{len(read.check.errors)} errors in the corpus (listed above); nothing was indexed")
     from qa.embedder import SentenceTransformerEmbedder
 
     progress = not quiet and sys.stderr.isatty()
-    report = build(settings.corpus, settings.index_dir, SentenceTransformerEmbedder(settings.model, progress))
+    embedder = SentenceTransformerEmbedder(settings.model, progress)
+    report = build(settings.corpus, settings.index_dir, embedder, read=read)
     typer.echo(
         f"Indexed {report.manifest.entries} entries ({report.manifest.rows} vectors) in {report.seconds:.1f} s "
         f"-> {report.folder} (version {report.manifest.version})\n"
         f"  {report.changes.summary()}; {report.embedded} texts embedded, {report.cached} from the cache"
     )
     return None
+
+
+def _show_problems(found: CorpusCheck, every: bool) -> None:
+    """Errors always; warnings all with `--check`, else the first few and how many more."""
+    shown = found.problems if every else (*found.errors, *found.warnings[:WARNINGS_SHOWN])
+    for problem in shown:
+        typer.echo(str(problem), err=True)
+    if len(shown) < len(found.problems):
+        more = len(found.problems) - len(shown)
+        typer.echo(f"... and {more} more warnings (`qa index --check` lists them)", err=True)
 
 
 def _list_builds(index_dir: Path) -> None:
@@ -284,10 +293,9 @@ def serve(
 
     from qa.builder import build
     from qa.embedder import SentenceTransformerEmbedder
-    from qa.engine import Engine
     from qa.index import read_manifest
     from qa.loaders import fingerprint
-    from qa.web import create_web_app
+    from qa.web import served_app
 
     settings = _settings(corpus, index_dir, model)
     embedder = SentenceTransformerEmbedder(settings.model)
@@ -311,9 +319,7 @@ def serve(
         typer.echo(f"Serving on http://{host}:{port}/ with {workers} workers  (API: /api/ask, docs: /docs{admin})")
         uvicorn.run("qa.web:engine_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
         return
-    engine = Engine(settings, embedder)
-    engine.watch()
-    application = create_web_app(engine.service, settings, engine)
+    application = served_app(settings, embedder)
     typer.echo(f"Serving on http://{host}:{port}/  (API: /api/ask, docs: /docs{admin})")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 

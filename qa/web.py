@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from qa.api import create_app
 from qa.config import Settings
+from qa.embedder import Embedder
 from qa.engine import Engine
 from qa.service import QAService
 
@@ -21,12 +22,16 @@ def create_web_app(service: QAService, settings: Settings, engine: Engine | None
     return mount_chat(create_app(service, engine, token), service, settings)
 
 
-def engine_app() -> FastAPI:
-    """Factory for `uvicorn --factory` workers (`qa serve --workers N`): each loads the engine and watches
-    `CURRENT`, so a build made current by any worker or by `qa index` is served by all within seconds."""
-    from qa.config import get_settings
-
-    settings = get_settings()
-    engine = Engine(settings)
+def served_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
+    """What `qa serve` runs: an engine that follows `CURRENT` (so a build made current by any process
+    or `qa index` is served within seconds), the API with its admin routes, and the chat."""
+    engine = Engine(settings, embedder)
     engine.watch()
     return create_web_app(engine.service, settings, engine)
+
+
+def engine_app() -> FastAPI:
+    """Factory for `uvicorn --factory` workers (`qa serve --workers N`): each loads its own engine."""
+    from qa.config import get_settings
+
+    return served_app(get_settings())

@@ -22,6 +22,7 @@ from qa.builder import build
 from qa.config import PROJECT_ROOT, Settings
 from qa.embedder import SentenceTransformerEmbedder
 from qa.service import QAService, open_service
+from tests.chat_page import browser, chat_server, chat_settings, page, phone  # noqa: F401  (shared browser fixtures)
 from tests.harness import LiveServer, serve
 
 _LOCAL = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "", None}

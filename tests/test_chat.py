@@ -24,19 +24,9 @@ from qa.embedder import SentenceTransformerEmbedder
 from qa.records import Citation, Suggestion
 from qa.safety import DISCLAIMER, EMERGENCY_BANNER
 from qa.service import QAService, open_service
-from tests import chat_page
 from tests.chat_page import ask, click_to_ask, open_chat, question_box, replies
 from tests.harness import LiveServer, serve
 from ui import render
-
-# The fixtures the chat test modules share, named here for pytest to find.
-browser, chat_server, chat_settings, page, phone = (
-    chat_page.browser,
-    chat_page.chat_server,
-    chat_page.chat_settings,
-    chat_page.page,
-    chat_page.phone,
-)
 
 TWITCH = "my baby's face twitches, is that normal?"
 EMERGENCY = "my baby isnt breathing and her lips are blue"

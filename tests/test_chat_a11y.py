@@ -16,18 +16,8 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from qa.config import Settings
 from qa.records import AskResult, RedFlag
 from qa.service import QAService
-from tests import chat_page
 from tests.chat_page import ask, axe_violations, open_chat, page_box, question_box, replies
 from tests.harness import LiveServer, serve
-
-# The fixtures the chat test modules share, named here for pytest to find.
-browser, chat_server, chat_settings, page, phone = (
-    chat_page.browser,
-    chat_page.chat_server,
-    chat_page.chat_settings,
-    chat_page.page,
-    chat_page.phone,
-)
 
 TWITCH = "my baby's face twitches, is that normal?"
 SPASMS = "what do infantile spasms look like"  # two more matches, related questions, a long answer

@@ -73,3 +73,20 @@ def unique_questions(values: Iterable[str]) -> tuple[str, ...]:
         if value and value not in out:
             out.append(value)
     return tuple(out)
+
+
+def verbatim_entry(
+    questions: Iterable[str], text_lines: list[str], span: tuple[int, int], source: str, tags: Iterable[str] = ()
+) -> Entry:
+    """An entry whose answer is lines `span` (1-based, inclusive) of its file, word for word: the one way
+    the line-based formats (text, Markdown) make an entry, so ids, spans and tags mean the same in both."""
+    unique = unique_questions(questions)
+    first, last = span
+    return Entry(
+        id=entry_id(unique[0]),
+        questions=unique,
+        answer="\n".join(text_lines[first - 1 : last]),
+        source=source,
+        lines=span,
+        reassuring="reassuring" in tags,
+    )

@@ -17,8 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from qa.loaders.common import Parsed, entry_id, unique_questions
-from qa.records import Entry
+from qa.loaders.common import Parsed, verbatim_entry
 
 TAGS = {"reassuring": "the answer tells a parent that something is normal (held back while a banner shows)"}
 """Tag -> what it means; each is an `Entry` field of the same name set to True."""
@@ -77,18 +76,8 @@ def _finish(pending: _Pending, out: Parsed, lines_of_text: list[str]) -> None:
             f"question {pending.questions[0]!r} has no answer; add the answer text after it, separated by a blank line",
         )
         return
-    first, last = pending.answer[0][0], pending.answer[-1][0]
-    questions = unique_questions(pending.questions)
-    out.entries.append(
-        Entry(
-            id=entry_id(questions[0]),
-            questions=questions,
-            answer="\n".join(lines_of_text[first - 1 : last]),
-            source=out.source,
-            lines=(first, last),
-            reassuring="reassuring" in (pending.tags or ()),
-        )
-    )
+    span = (pending.answer[0][0], pending.answer[-1][0])
+    out.entries.append(verbatim_entry(pending.questions, lines_of_text, span, out.source, pending.tags or ()))
 
 
 def parse(text: str, source: str) -> Parsed:

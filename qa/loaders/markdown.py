@@ -21,10 +21,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from qa.loaders.common import Parsed, entry_id, unique_questions
+from qa.loaders import sidecar
+from qa.loaders.common import Parsed, verbatim_entry
 from qa.loaders.faq_text import MISPLACED_TAGS, QUESTION_AFTER_TAGS, known_tags, tags_of
-from qa.records import Entry
 
+ENTRY_FIELD = {"url": "url", "source": "publisher", "title": "title", "reviewed": "reviewed"}
+"""Front-matter key -> the `Entry` field it fills (`source` names the publisher, as in JSONL and CSV)."""
 FRONT_MATTER = {
     "url": "link cited with every entry of the file",
     "source": "publisher named with every entry",
@@ -93,22 +95,8 @@ def _finish(pending: _Pending, out: Parsed, lines: list[str], meta: dict[str, st
             f"question {pending.questions[0]!r} has no answer; write the answer under its heading",
         )
         return
-    first, last = numbers[0], numbers[-1]
-    questions = unique_questions(pending.questions)
-    out.entries.append(
-        Entry(
-            id=entry_id(questions[0]),
-            questions=questions,
-            answer="\n".join(lines[first - 1 : last]),
-            source=out.source,
-            lines=(first, last),
-            url=meta.get("url"),
-            publisher=meta.get("source"),
-            title=meta.get("title"),
-            reviewed=meta.get("reviewed"),
-            reassuring="reassuring" in (pending.tags or ()),
-        )
-    )
+    entry = verbatim_entry(pending.questions, lines, (numbers[0], numbers[-1]), out.source, pending.tags or ())
+    out.entries.extend(sidecar.apply([entry], {ENTRY_FIELD[key]: value for key, value in meta.items()}))
 
 
 def parse(text: str, source: str) -> Parsed:
