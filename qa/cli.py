@@ -133,10 +133,10 @@ def index(
     _show_problems(read.check, every=False)
     if read.check.errors:
         _fail(f"{len(read.check.errors)} errors in the corpus (listed above); nothing was indexed")
-    from qa.embedder import SentenceTransformerEmbedder
+    from qa.embedder import open_embedder
 
     progress = not quiet and sys.stderr.isatty()
-    embedder = SentenceTransformerEmbedder(settings.model, progress)
+    embedder = open_embedder(settings, progress)
     report = build(settings.corpus, settings.index_dir, embedder, read=read)
     typer.echo(
         f"Indexed {report.manifest.entries} entries ({report.manifest.rows} vectors) in {report.seconds:.1f} s "
@@ -166,7 +166,8 @@ def _list_builds(index_dir: Path) -> None:
         mark = "*" if build.current else " "
         m = build.manifest
         about = (
-            f"{m.entries} entries, {m.rows} vectors, model {m.model_id}, corpus {m.corpus_fingerprint[:8]}, "
+            f"{m.entries} entries, {m.rows} vectors ({m.vector_index.get('kind')}), model {m.model_id}, "
+            f"corpus {m.corpus_fingerprint[:8]}, "
             f"built {m.built_at} in {m.build_seconds:.1f} s"
             if m
             else "unreadable or of another format"
@@ -292,13 +293,13 @@ def serve(
     import uvicorn
 
     from qa.builder import build
-    from qa.embedder import SentenceTransformerEmbedder
+    from qa.embedder import open_embedder
     from qa.index import read_manifest
     from qa.loaders import fingerprint
     from qa.web import served_app
 
     settings = _settings(corpus, index_dir, model)
-    embedder = SentenceTransformerEmbedder(settings.model)
+    embedder = open_embedder(settings)
     try:
         manifest = read_manifest(settings.index_dir)
         stale = manifest.corpus_fingerprint != fingerprint(settings.corpus) or manifest.model_id != embedder.model_id
@@ -311,7 +312,10 @@ def serve(
         typer.echo(f"Indexed {report.manifest.entries} entries in {report.seconds:.1f} s")
     admin = "; admin: /api/admin/reindex, /api/admin/reload" if settings.admin_token else ""
     if workers > 1:  # each worker process builds its own engine from the same settings
+        # Workers share the cores: each model call gets its share, so workers do not fight over threads.
+        threads = settings.model_threads or max(1, (os.cpu_count() or 1) // workers)
         os.environ.update(
+            QA_MODEL_THREADS=str(threads),
             QA_INDEX_DIR=str(settings.index_dir),
             QA_MODEL=settings.model,
             QA_CORPUS=json.dumps([str(path) for path in settings.corpus]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,11 +21,27 @@ class Settings(BaseSettings):
         default=DEFAULT_MODEL,
         description="Embedding model: a sentence-transformers name, or a folder holding one.",
     )
+    backend: Literal["onnx", "onnx-int8", "torch"] = Field(
+        default="onnx",
+        description=(
+            "How the model runs: ONNX Runtime (`onnx`, the default: the torch vectors to 1e-7, faster), its int8 "
+            "quantisation (`onnx-int8`: faster still, slightly different vectors, needs its own index), or torch."
+        ),
+    )
     corpus: list[Path] = Field(
         default_factory=lambda: [PROJECT_ROOT / "corpus"],
         description="Corpus files or folders (JSON list in the environment).",
     )
     index_dir: Path = Field(default=PROJECT_ROOT / "index", description="Where builds are written.")
+    model_threads: int | None = Field(
+        default=None,
+        ge=1,
+        description="Threads one ONNX model call may use; default: all cores (`qa serve --workers N` gives each 1/N).",
+    )
+    model_cache: Path = Field(
+        default=PROJECT_ROOT / ".cache" / "models",
+        description="Where the ONNX backends keep their export of the model (made once per model, about 110 MB).",
+    )
     abstain_threshold: float | None = Field(
         default=None,
         ge=0.0,

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
-from qa.config import apply_hub_policy, get_settings
+from qa.config import Settings, apply_hub_policy, get_settings
 from qa.errors import ModelLoadError
 
 _PACKAGED = {
@@ -116,6 +116,11 @@ class SentenceTransformerEmbedder:
             raise ModelLoadError(f"model {name!r} does not report an embedding dimension")
         self.dimension = int(dimension)
 
+    @property
+    def model(self) -> Any:
+        """The loaded `SentenceTransformer` (the ONNX export traces its transformer)."""
+        return self._model
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         vectors = self._model.encode(
             list(texts),
@@ -131,3 +136,37 @@ class SentenceTransformerEmbedder:
         """Whole words the model's tokenizer knows; the query speller leaves these alone."""
         vocab = getattr(self._model.tokenizer, "vocab", None) or {}
         return frozenset(word for word in vocab if word.isalpha())
+
+
+def _hub_folder(source: ModelSource, allow_hub: bool) -> Path:
+    """The local folder of a hub model (downloaded first if the hub is allowed), for the ONNX export."""
+    apply_hub_policy(allow_hub)
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(source.location, local_files_only=not allow_hub))
+    except Exception as exc:  # not cached, not found, no network: all mean "cannot load"
+        reason = _why(OSError(str(exc)), source, allow_hub)
+        raise ModelLoadError(f"cannot load embedding model {source.location!r}: {reason}") from exc
+
+
+def base_model(model_id: str) -> str:
+    """The model a vector id comes from: `...+int8` vectors are that model's, quantised."""
+    return model_id.split("+", 1)[0]
+
+
+def open_embedder(settings: Settings, progress: bool = False) -> Embedder:
+    """The configured model on the configured backend (`QA_BACKEND`; README: backends).
+
+    `onnx` gives the torch vectors to 1e-7 at a fraction of the time, so it is the default. It works from
+    the model's folder (packaged, local, or a hub model's Hugging Face cache folder) and exports the model
+    once into `QA_MODEL_CACHE`.
+    """
+    if settings.backend == "torch":
+        return SentenceTransformerEmbedder(settings.model, progress)
+    source = resolve_model(settings.model)
+    folder = Path(source.location) if source.local else _hub_folder(source, settings.allow_hub)
+    from qa.onnx_embedder import OnnxEmbedder
+
+    quantised = settings.backend == "onnx-int8"
+    return OnnxEmbedder(folder, source.model_id, settings.model_cache, quantised, progress, settings.model_threads)

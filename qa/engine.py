@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 
+from qa.batching import BatchingEmbedder
 from qa.builder import BuildReport, build
 from qa.config import Settings
-from qa.embedder import Embedder, SentenceTransformerEmbedder
+from qa.embedder import Embedder, open_embedder
 from qa.errors import QAError
 from qa.index import current_build_dir
 from qa.records import IndexInfo
@@ -31,7 +32,8 @@ _log = logging.getLogger("qa.engine")
 class Engine:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or SentenceTransformerEmbedder(settings.model)
+        # Concurrent requests share model calls (`qa.batching`); a re-index's one big call passes through.
+        self.embedder = BatchingEmbedder(embedder or open_embedder(settings))
         self._changing = threading.Lock()  # one reload or re-index at a time; requests never take it
         self._served = current_build_dir(settings.index_dir).name
         self.service = open_service(settings, self.embedder)

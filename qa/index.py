@@ -7,7 +7,7 @@ Layout under the index folder:
         manifest.json        format version, model id, dimension, corpus fingerprint, counts, time
         entries.jsonl        the entries, verbatim
         rows.npy             for each vector: entry number and row kind (question, answer, joint)
-        vectors.faiss        inner-product FAISS index of unit vectors
+        vectors.faiss        inner-product FAISS index of unit vectors: exact, or HNSW for a large corpus
 
 A build is written to a temporary folder and renamed into place, then
 `CURRENT` is swapped with `os.replace`, so a reader sees the old build or the
@@ -31,8 +31,9 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from qa import vectorindex
 from qa.embedder import Embedder
 from qa.errors import IndexMismatchError, IndexNotFoundError, IndexWriteError
 from qa.records import Entry
@@ -49,6 +50,10 @@ class RowKind(IntEnum):
     """The entry's questions and answer as one text: the strongest single dense signal on unseen questions."""
 
 
+def _flat() -> dict[str, str | int]:
+    return {"kind": "flat"}
+
+
 class Manifest(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -61,6 +66,8 @@ class Manifest(BaseModel):
     rows: int
     built_at: str
     build_seconds: float
+    vector_index: dict[str, str | int] = Field(default_factory=_flat)
+    """The FAISS index type and its parameters (`qa.vectorindex`); builds made before it was recorded are flat."""
 
 
 @dataclass(frozen=True)
@@ -99,8 +106,7 @@ def build_index(entries: Sequence[Entry], embedder: Embedder, corpus_fingerprint
             kinds.append(int(kind))
             texts.append(text)
     matrix = embedder.encode(texts)
-    vectors = faiss.IndexFlatIP(embedder.dimension)
-    vectors.add(matrix)
+    vectors = vectorindex.create(vectorindex.choose(len(texts)), matrix.reshape(-1, embedder.dimension))
     now = datetime.now(UTC)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
@@ -112,6 +118,7 @@ def build_index(entries: Sequence[Entry], embedder: Embedder, corpus_fingerprint
         rows=len(texts),
         built_at=now.isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - started, 3),
+        vector_index=vectorindex.describe(vectors),
     )
     return IndexBuild(
         manifest=manifest,

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.embedder import base_model
 from qa.errors import RankerFileError
 
 TYPES_FILE = Path(__file__).parent / "data" / "question_types.npz"
@@ -63,7 +64,7 @@ class QuestionTypes:
         )
 
     def available(self, model_id: str, dimension: int) -> bool:
-        return model_id == self.model_id and dimension == self.weights.shape[0]
+        return base_model(model_id) == self.model_id and dimension == self.weights.shape[0]
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         """(texts, types): each row sums to 1."""

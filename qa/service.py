@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qa.config import Settings
-from qa.embedder import Embedder, SentenceTransformerEmbedder
+from qa.embedder import Embedder, open_embedder
 from qa.errors import InvalidQuestionError, LabelledFileError
 from qa.evaluate import Labelled, Ranked, Report, evaluate
 from qa.index import load_index
@@ -166,7 +166,7 @@ def open_retriever(settings: Settings, embedder: Embedder) -> Retriever:
 
 def open_service(settings: Settings, embedder: Embedder | None = None) -> QAService:
     """Load the model and the current index build; raises a `QAError` a user can act on."""
-    embedder = embedder or SentenceTransformerEmbedder(settings.model)
+    embedder = embedder or open_embedder(settings)
     retriever = open_retriever(settings, embedder)  # first: a missing index fails fast
     detector = RedFlagDetector(
         known_words=embedder.vocabulary(), embedder=embedder, cache_dir=settings.index_dir / "cache"

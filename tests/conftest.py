@@ -20,7 +20,7 @@ import pytest
 
 from qa.builder import build
 from qa.config import PROJECT_ROOT, Settings
-from qa.embedder import SentenceTransformerEmbedder
+from qa.embedder import Embedder, open_embedder
 from qa.service import QAService, open_service
 from tests.chat_page import browser, chat_server, chat_settings, page, phone  # noqa: F401  (shared browser fixtures)
 from tests.harness import LiveServer, serve
@@ -45,8 +45,9 @@ def read_jsonl(name: str) -> list[dict[str, object]]:
 
 
 @pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+def embedder() -> Embedder:
+    """The model on the default backend (its ONNX export made once, in the project's model cache)."""
+    return open_embedder(Settings())
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +57,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def service(settings: Settings, embedder: SentenceTransformerEmbedder) -> QAService:
+def service(settings: Settings, embedder: Embedder) -> QAService:
     build(settings.corpus, settings.index_dir, embedder)
     return open_service(settings, embedder)
 

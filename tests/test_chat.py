@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from qa.builder import build
 from qa.config import Settings
-from qa.embedder import SentenceTransformerEmbedder
+from qa.embedder import Embedder
 from qa.records import Citation, Suggestion
 from qa.safety import DISCLAIMER, EMERGENCY_BANNER
 from qa.service import QAService, open_service
@@ -361,7 +361,7 @@ SOURCED = [
 
 @pytest.fixture(scope="module")
 def sourced_server(
-    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
 ) -> Iterator[LiveServer]:
     from qa.web import create_web_app
 

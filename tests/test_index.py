@@ -27,6 +27,7 @@ def test_build_save_load_round_trip(tmp_path: Path, embedder) -> None:
     assert manifest.rows == 37  # 13 questions + 12 answers + 12 joint texts
     assert manifest.corpus_fingerprint == fingerprint([SEED_CORPUS])
     assert manifest.built_at
+    assert manifest.vector_index == {"kind": "flat"}  # a small corpus is searched exactly
     loaded = load_index(tmp_path, embedder)
     first_two = [e.id for e in loaded.entries][:2]
     assert first_two == ["is-baby-face-twitching-normal", "do-babies-with-infantile-spasms-smile"]
@@ -56,6 +57,26 @@ def test_a_build_from_before_the_reassuring_field_still_loads(tmp_path: Path) ->
     entries_file.write_text("".join(json.dumps(row) + "\n" for row in old_rows), encoding="utf-8")
     loaded = load_index(tmp_path, embedder)
     assert len(loaded.entries) == 12 and not any(entry.reassuring for entry in loaded.entries)
+
+
+def test_a_large_corpus_gets_a_graph_index_recorded_in_the_manifest(tmp_path: Path) -> None:
+    """Past `EXACT_MAX_ROWS` rows the build is HNSW; served from disk it finds what exact search finds."""
+    from qa import vectorindex
+
+    count = vectorindex.EXACT_MAX_ROWS // 3 + 10  # three rows an entry
+    corpus = tmp_path / "big.jsonl"
+    lines = [{"id": f"e{n}", "question": f"question {n} on topic {n % 97}?", "answer": f"a{n}"} for n in range(count)]
+    corpus.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    embedder = HashingEmbedder()
+    report = build([corpus], tmp_path / "index", embedder)
+    assert report.manifest.vector_index["kind"] == "hnsw"
+    assert report.manifest.vector_index["ef_search"] == vectorindex.HNSW_EF_SEARCH
+    loaded = load_index(tmp_path / "index", embedder)
+    assert vectorindex.describe(loaded.vectors) == report.manifest.vector_index
+    queries = embedder.encode([f"question {n} on topic {n % 97}?" for n in range(0, count, 500)])
+    scores, _ = loaded.vectors.search(queries, 1)
+    exact = loaded.vectors.reconstruct_n(0, loaded.vectors.ntotal) @ queries.T
+    assert (np.abs(scores[:, 0] - exact.max(axis=0)) < 1e-5).mean() >= 0.9  # the best score found (ties are equal)
 
 
 def test_missing_index_says_to_run_qa_index(tmp_path: Path) -> None:

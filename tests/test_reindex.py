@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from qa.builder import build
 from qa.cli import app
 from qa.config import Settings
-from qa.embedder import SentenceTransformerEmbedder
+from qa.embedder import Embedder, SentenceTransformerEmbedder
 from qa.engine import Engine
 from qa.index import current_build_dir, list_builds
 from tests.conftest import SEED_CORPUS
@@ -43,7 +43,7 @@ def _edit(folder: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def test_a_rebuild_embeds_only_what_changed(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+def test_a_rebuild_embeds_only_what_changed(tmp_path: Path, embedder: Embedder) -> None:
     corpus, index = _corpus(tmp_path), tmp_path / "index"
     first = build([corpus], index, embedder)
     assert len(first.changes.added) == 12 and first.embedded == first.manifest.rows and first.cached == 0
@@ -102,7 +102,7 @@ def test_list_and_rollback(tmp_path: Path) -> None:
 
 
 @pytest.fixture()
-def engine(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Engine:
+def engine(tmp_path: Path, embedder: Embedder) -> Engine:
     corpus = _corpus(tmp_path)
     settings = Settings(corpus=[corpus], index_dir=tmp_path / "index", admin_token=TOKEN,
                         feedback_db=tmp_path / "feedback.sqlite3")
@@ -167,7 +167,7 @@ def test_reindex_serves_the_new_build_without_failing_a_request(engine: Engine, 
     assert len(statuses) > 3 and set(statuses) == {200}
 
 
-def test_a_server_follows_a_build_made_current_elsewhere(engine: Engine, embedder: SentenceTransformerEmbedder) -> None:
+def test_a_server_follows_a_build_made_current_elsewhere(engine: Engine, embedder: Embedder) -> None:
     stop = engine.watch(interval=0.2)
     try:
         corpus = engine.settings.corpus[0]
@@ -191,7 +191,7 @@ def _free_port() -> int:
 
 
 def test_every_worker_process_follows_a_build_made_current_elsewhere(
-    tmp_path: Path, embedder: SentenceTransformerEmbedder
+    tmp_path: Path, embedder: Embedder
 ) -> None:
     import os
     import signal

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from qa.config import PROJECT_ROOT, Settings
-from qa.embedder import SentenceTransformerEmbedder
+from qa.embedder import Embedder
 from qa.evaluate import load_labelled
 from qa.fitting import Sample, leave_one_set_out
 from qa.loaders import load_corpus
@@ -103,7 +103,7 @@ def test_shipped_ranker_was_fitted_on_these_features() -> None:
 
 
 def test_refitting_without_a_set_still_answers_it(
-    service: QAService, settings: Settings, embedder: SentenceTransformerEmbedder
+    service: QAService, settings: Settings, embedder: Embedder
 ) -> None:
     """Leave one set out on the seed corpus: weights, calibration and threshold never see the set judged."""
     assert QuestionTypes.load().available(embedder.model_id, embedder.dimension)

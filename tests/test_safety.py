@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from qa.config import PROJECT_ROOT, Settings
-from qa.embedder import SentenceTransformerEmbedder
+from qa.embedder import Embedder
 from qa.safety import DISCLAIMER, EMERGENCY_BANNER, URGENT_NOTICE, RedFlagDetector, load_rules
 from qa.safety.evaluation import ANY, PhrasingSet, all_rows, load_sets, score
 from qa.safety.rules import RULES_DIR
@@ -30,13 +30,13 @@ EMERGENCY_FLOOR, URGENT_FLOOR, FALSE_ALARM_CEILING = 0.97, 0.90, 0.05
 
 
 @pytest.fixture(scope="module")
-def detector(embedder: SentenceTransformerEmbedder) -> RedFlagDetector:
+def detector(embedder: Embedder) -> RedFlagDetector:
     """The reviewed rules alone: every phrasing must be caught (or left alone) by a rule."""
     return RedFlagDetector(known_words=embedder.vocabulary())
 
 
 @pytest.fixture(scope="module")
-def full_detector(embedder: SentenceTransformerEmbedder, settings: Settings) -> RedFlagDetector:
+def full_detector(embedder: Embedder, settings: Settings) -> RedFlagDetector:
     """Rules plus the second opinion, as the service runs it (sharing its cache of the bank's vectors)."""
     return RedFlagDetector(known_words=embedder.vocabulary(), embedder=embedder, cache_dir=settings.index_dir / "cache")
 
@@ -70,7 +70,7 @@ def test_the_bank_is_built_from_every_set_and_says_where_each_row_came_from(bank
 
 @pytest.mark.parametrize("phrasing_set", [s for s in SETS if s.held_out], ids=lambda s: s.file)
 def test_each_set_left_out_of_training_meets_the_bar(
-    embedder: SentenceTransformerEmbedder, settings: Settings, bank: list[Example], phrasing_set: PhrasingSet
+    embedder: Embedder, settings: Settings, bank: list[Example], phrasing_set: PhrasingSet
 ) -> None:
     """As the service runs it (rules plus second opinion), the classifier trained without this set."""
     unseen = [example for example in bank if example.origin != phrasing_set.file]
@@ -189,7 +189,7 @@ def test_api_banner_also_when_retrieval_abstains(client: httpx.Client) -> None:
     assert calm["red_flag"] == {"triggered": False, "tier": None, "terms": [], "banner": None}
 
 
-def test_example_vectors_are_cached_by_text(embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:
+def test_example_vectors_are_cached_by_text(embedder: Embedder, tmp_path: Path) -> None:
     from qa.safety import second_opinion
     from qa.safety.second_opinion import SecondOpinion
 
@@ -286,3 +286,15 @@ def test_signs_of_a_grown_up_are_not_the_babys(detector: RedFlagDetector, text: 
 )
 def test_context_decides_whose_sign_and_when(detector: RedFlagDetector, text: str, fires: bool) -> None:
     assert detector.check(text).triggered is fires, text
+
+
+def test_the_word_classifier_s_arithmetic_is_scikit_learn_s(full_detector: RedFlagDetector) -> None:
+    """The per-message probability skips scikit-learn's input checks; it must be the same number."""
+    opinion = full_detector.second_opinion
+    assert opinion is not None
+    texts = [opinion._prepare(example.text) for example in load_examples()[::7]]
+    texts += ["", "not breathing", "word " * 300, "he he he he", "😟 ?"]
+    none = np.zeros((1, 0), dtype=np.float32)
+    for text in texts:
+        expected = float(opinion._classifier.predict_proba(opinion._features([text], none))[0, 1])
+        assert abs(opinion._probability(text, None) - expected) < 1e-9, text

@@ -1,0 +1,228 @@
+"""The same sentence-transformers model on ONNX Runtime: the same vectors, several times faster per query.
+
+sentence-transformers' own ONNX route needs `optimum-onnx`, which will not install beside
+sentence-transformers 6, so the model's transformer is exported here with `torch.onnx`, once per model,
+into `QA_MODEL_CACHE` (default `.cache/models/`, never committed: 86 MB), and quantised to int8 for
+`onnx-int8`. Serving then needs neither torch nor transformers: the model's `tokenizer.json`
+tokenises, ONNX Runtime runs the transformer, and mean pooling plus normalisation are done in numpy,
+exactly as the model's own modules do (`tests/test_backends.py` holds fp32 to the torch vectors).
+
+Only models made of Transformer → mean Pooling (→ Normalize) can take this path; any other is refused
+with a pointer to `QA_BACKEND=torch`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.errors import ModelLoadError
+
+EXPORT_VERSION = 1
+"""Part of the cache key: bump it when the export itself changes."""
+BATCH = 32
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _check_architecture(folder: Path) -> int:
+    """The model's maximum sequence length, once its modules are known to be ones this path reproduces."""
+    modules = _read_json(folder / "modules.json") or []
+    kinds = [str(module.get("type", "")).rsplit(".", 1)[-1] for module in modules]
+    pooling = _read_json(folder / "1_Pooling" / "config.json") or {}
+    modes = [key for key, on in pooling.items() if key.startswith("pooling_mode") and on]
+    mean_pooled = kinds[:2] == ["Transformer", "Pooling"] and modes == ["pooling_mode_mean_tokens"]
+    if not mean_pooled or set(kinds[2:]) - {"Normalize"}:
+        raise ModelLoadError(
+            f"the model in {folder} is not Transformer + mean pooling, which the ONNX backend reproduces; "
+            "set QA_BACKEND=torch"
+        )
+    config = _read_json(folder / "sentence_bert_config.json") or {}
+    return int(config.get("max_seq_length") or 512)
+
+
+def cache_folder(model_folder: Path, cache_root: Path) -> Path:
+    """One folder per model version: a changed weights file gets a new export, never a stale one."""
+    weights = [p for p in sorted(model_folder.iterdir()) if p.suffix in {".safetensors", ".bin"}]
+    stamp = [(p.name, p.stat().st_size, int(p.stat().st_mtime)) for p in weights]
+    key = hashlib.sha256(json.dumps([EXPORT_VERSION, str(model_folder), stamp]).encode()).hexdigest()[:12]
+    return cache_root / f"{model_folder.name}-{key}"
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Two workers starting together export once: the second waits, then finds the file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _export_fp32(model_folder: Path, target: Path) -> None:
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    # Eager attention traces to plain ONNX operators; the default (SDPA) does not export as cleanly.
+    model = SentenceTransformer(str(model_folder), device="cpu", model_kwargs={"attn_implementation": "eager"})
+    transformer: Any = model[0].auto_model
+    transformer.eval()
+    sample = model.tokenizer(["an example sentence to trace", "another one"], padding=True, return_tensors="pt")
+    inputs = tuple(sample[name] for name in _INPUTS)
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "last_hidden_state")}
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = transformer
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about Python control flow: expected, and not actionable
+        torch.onnx.export(
+            Wrapped(),
+            inputs,
+            str(target),
+            input_names=list(_INPUTS),
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def _quantise(fp32: Path, target: Path) -> None:
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.getLogger().setLevel(logging.ERROR)  # it logs a pre-processing hint that fails on this graph anyway
+
+    # Per-channel: per-tensor scales lose too much (mean cosine 0.959 to the fp32 vectors, against 0.993).
+    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
+
+
+def _atomically(path: Path, make: Callable[[Path], None]) -> None:
+    """Made under a temporary name and renamed, so a crash never leaves a half-written model in the cache."""
+    handle, partial = tempfile.mkstemp(dir=path.parent, suffix=".onnx.partial")
+    os.close(handle)
+    try:
+        make(Path(partial))
+        os.replace(partial, path)
+    finally:
+        Path(partial).unlink(missing_ok=True)
+
+
+def exported(model_folder: Path, cache_root: Path, quantised: bool) -> Path:
+    """The cached ONNX file for the model, made on first use (needs torch then, never afterwards)."""
+    folder = cache_folder(model_folder, cache_root)
+    fp32, int8 = folder / "model.onnx", folder / "model-int8.onnx"
+    wanted = int8 if quantised else fp32
+    if wanted.exists():
+        return wanted
+    try:
+        with _locked(folder):
+            if not fp32.exists():
+                _atomically(fp32, lambda partial: _export_fp32(model_folder, partial))
+            if quantised and not int8.exists():
+                _atomically(int8, lambda partial: _quantise(fp32, partial))
+    except OSError as exc:
+        raise ModelLoadError(f"cannot write the ONNX export to {folder}: {exc.strerror or exc}") from exc
+    return wanted
+
+
+class OnnxEmbedder:
+    def __init__(
+        self,
+        model_folder: Path,
+        model_id: str,
+        cache_root: Path,
+        quantised: bool = False,
+        progress: bool = False,
+        threads: int | None = None,
+    ) -> None:
+        """`progress`: a progress bar on stderr while encoding (for a person at a terminal, never a pipe)."""
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        max_length = _check_architecture(model_folder)
+        path = exported(model_folder, cache_root, quantised)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        try:
+            self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self._tokenizer = Tokenizer.from_file(str(model_folder / "tokenizer.json"))
+        except Exception as exc:  # a damaged cache file or tokenizer; either way it cannot serve
+            raise ModelLoadError(f"cannot load the ONNX model {path}: {str(exc).splitlines()[0]}") from exc
+        self._tokenizer.enable_truncation(max_length)
+        self._tokenizer.no_padding()
+        self._progress = progress
+        # int8 vectors are close to the model's, not equal: a different id keeps caches and indexes apart.
+        self.model_id = f"{model_id}+int8" if quantised else model_id
+        self.dimension = int(self._session.get_outputs()[0].shape[-1] or 0) or self._probe_dimension()
+
+    def _probe_dimension(self) -> int:
+        return int(self._run(["dimension"]).shape[1])
+
+    def _run(self, texts: Sequence[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(list(texts))
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session.run(None, feeds)[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Texts sorted by length into batches, so a batch pads to similar lengths (as sentence-transformers does)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        starts: Iterable[int] = range(0, len(order), BATCH)
+        if self._progress and len(texts) > 256:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="Batches", unit="batch")
+        for start in starts:
+            chosen = order[start : start + BATCH]
+            out[chosen] = self._run([texts[i] for i in chosen])
+        return out
+
+    def vocabulary(self) -> frozenset[str]:
+        """Whole words the tokenizer knows; the query speller leaves them alone."""
+        return frozenset(word for word in self._tokenizer.get_vocab() if word.isalpha())
