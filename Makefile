@@ -20,7 +20,8 @@ test: $(VENV)/.installed browser node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed
-	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/bench.py --build-corpus ../shared/datasets/medquad/medquad.jsonl
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/safety.py
 

@@ -238,17 +238,20 @@ def main() -> None:
     parser.add_argument("--workers-backend", default="onnx", help="Backend also measured with `qa serve --workers 2`.")
     parser.add_argument("--build-corpus", type=Path, help="Also time `qa index` of this corpus against raw encode.")
     parser.add_argument("--build-entries", type=int, default=2000, help="Entries of --build-corpus to build.")
+    parser.add_argument("--build-only", action="store_true", help="Only the --build-corpus measurement.")
     args = parser.parse_args()
 
     pool, sets = questions()
-    raw_p50, raw_rate, rows = raw_model(pool, args.requests, args.repeats)
+    rows: Rows = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        for name in args.backends:
-            print(f"measuring {name}...", file=sys.stderr)
-            rows += backend(name, pool, sets, args, (raw_p50, raw_rate), root)
-            rows += startup_stages(root / name / "index", name)
-        rows += command_line()
+        if not args.build_only:
+            raw_p50, raw_rate, rows = raw_model(pool, args.requests, args.repeats)
+            for name in args.backends:
+                print(f"measuring {name}...", file=sys.stderr)
+                rows += backend(name, pool, sets, args, (raw_p50, raw_rate), root)
+                rows += startup_stages(root / name / "index", name)
+            rows += command_line()
         if args.build_corpus:
             print("measuring builds...", file=sys.stderr)
             rows += build_rows(args.build_corpus, args.build_entries, args.backends, root)

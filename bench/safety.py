@@ -26,16 +26,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from qa.config import PROJECT_ROOT, get_settings
-from qa.embedder import SentenceTransformerEmbedder
+from qa.embedder import open_embedder
 from qa.records import RedFlag
 from qa.safety import RedFlagDetector, load_rules, second_opinion
 from qa.safety.evaluation import PhrasingSet, Score, load_sets, read_set, score
 from qa.safety.second_opinion import DEFAULT_FEATURES, FEATURES, Example, load_examples
 
 SETS = PROJECT_ROOT / "eval" / "safety"
-EMBEDDER = SentenceTransformerEmbedder(get_settings().model)
+EMBEDDER = open_embedder(get_settings())  # QA_BACKEND picks the backend measured
 VOCABULARY = EMBEDDER.vocabulary()
-CACHE = get_settings().index_dir / "cache"
+CACHE = get_settings().model_cache
 BOOK = load_rules()
 
 

@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -133,22 +134,41 @@ def _atomically(path: Path, make: Callable[[Path], None]) -> None:
     os.close(handle)
     try:
         make(Path(partial))
+        os.chmod(partial, 0o644)  # readable by every replica sharing the cache, as a normal file would be
         os.replace(partial, path)
     finally:
         Path(partial).unlink(missing_ok=True)
 
 
+def _fuse(fp32: Path, target: Path, model_folder: Path) -> None:
+    """ONNX Runtime's BERT graph fusions (attention, skip layer norm, GELU): the same vectors (to 2e-7 in
+    `tests/test_backends.py`), one short query about 30% faster. Other architectures keep the plain export."""
+    config = _read_json(model_folder / "config.json") or {}
+    if config.get("model_type") != "bert":
+        shutil.copyfile(fp32, target)
+        return
+    from onnxruntime.transformers import optimizer
+
+    heads, hidden = int(config["num_attention_heads"]), int(config["hidden_size"])
+    fused = optimizer.optimize_model(str(fp32), model_type="bert", num_heads=heads, hidden_size=hidden)
+    fused.save_model_to_file(str(target))
+
+
 def exported(model_folder: Path, cache_root: Path, quantised: bool) -> Path:
-    """The cached ONNX file for the model, made on first use (needs torch then, never afterwards)."""
+    """The cached ONNX file for the model, made on first use (needs torch then, never afterwards).
+
+    `model.onnx` is the plain export; `onnx` serves its fused form, `onnx-int8` its quantisation."""
     folder = cache_folder(model_folder, cache_root)
-    fp32, int8 = folder / "model.onnx", folder / "model-int8.onnx"
-    wanted = int8 if quantised else fp32
+    fp32, fused, int8 = folder / "model.onnx", folder / "model-fused.onnx", folder / "model-int8.onnx"
+    wanted = int8 if quantised else fused
     if wanted.exists():
         return wanted
     try:
         with _locked(folder):
             if not fp32.exists():
                 _atomically(fp32, lambda partial: _export_fp32(model_folder, partial))
+            if not quantised and not fused.exists():
+                _atomically(fused, lambda partial: _fuse(fp32, partial, model_folder))
             if quantised and not int8.exists():
                 _atomically(int8, lambda partial: _quantise(fp32, partial))
     except OSError as exc:

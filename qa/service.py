@@ -168,7 +168,6 @@ def open_service(settings: Settings, embedder: Embedder | None = None) -> QAServ
     """Load the model and the current index build; raises a `QAError` a user can act on."""
     embedder = embedder or open_embedder(settings)
     retriever = open_retriever(settings, embedder)  # first: a missing index fails fast
-    detector = RedFlagDetector(
-        known_words=embedder.vocabulary(), embedder=embedder, cache_dir=settings.index_dir / "cache"
-    )
+    # The safety bank's vectors depend on the model alone, so they are cached beside its export, for every index.
+    detector = RedFlagDetector(known_words=embedder.vocabulary(), embedder=embedder, cache_dir=settings.model_cache)
     return QAService(retriever, detector)

@@ -57,10 +57,11 @@ def test_the_export_is_made_once_and_reused(tmp_path: Path, embedder: Embedder) 
     folder = cache_folder(Path(source.location), Settings().model_cache)
     copy = cache_folder(Path(source.location), tmp_path)
     copy.mkdir(parents=True)
-    shutil.copy(folder / "model.onnx", copy / "model.onnx")
-    before = (copy / "model.onnx").stat().st_mtime_ns
+    for name in ("model.onnx", "model-fused.onnx"):
+        shutil.copy(folder / name, copy / name)
+    before = (copy / "model-fused.onnx").stat().st_mtime_ns
     OnnxEmbedder(Path(source.location), source.model_id, tmp_path)
-    assert (copy / "model.onnx").stat().st_mtime_ns == before
+    assert (copy / "model-fused.onnx").stat().st_mtime_ns == before
     assert not list(copy.glob("*.partial"))
 
 
@@ -68,7 +69,7 @@ def test_a_damaged_export_is_a_clear_error(tmp_path: Path) -> None:
     source = resolve_model("all-MiniLM-L6-v2")
     folder = cache_folder(Path(source.location), tmp_path)
     folder.mkdir(parents=True)
-    (folder / "model.onnx").write_bytes(b"not a model")
+    (folder / "model-fused.onnx").write_bytes(b"not a model")
     with pytest.raises(ModelLoadError, match="cannot load the ONNX model"):
         OnnxEmbedder(Path(source.location), source.model_id, tmp_path)
 
