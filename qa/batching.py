@@ -53,7 +53,11 @@ class BatchingEmbedder:
         return self.inner.vocabulary()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        request = _Request(texts)
+        if len(texts) > self.max_batch:
+            # A re-index's thousands of texts: straight to the model (safe from several threads), so
+            # questions keep being answered beside it instead of queueing behind it.
+            return self.inner.encode(texts)
+        request = _Request(list(texts))
         with self._lock:
             self._queue.append(request)
             request.lead = not self._busy
@@ -63,15 +67,18 @@ class BatchingEmbedder:
             request.done.clear()
             if request.vectors is not None or request.error is not None:
                 return self._result(request)
-        while request.vectors is None and request.error is None:
-            self._run(self._next_batch())
-        self._hand_over()
+        try:
+            while request.vectors is None and request.error is None:
+                self._run(self._next_batch())
+        finally:
+            self._hand_over()  # whatever happened, the next request gets the model
         return self._result(request)
 
     @staticmethod
     def _result(request: _Request) -> np.ndarray:
         if request.error is not None:
-            raise request.error
+            # A new exception per caller: one object raised in many threads would mix their tracebacks.
+            raise RuntimeError(f"the model failed on a batch: {request.error}") from request.error
         assert request.vectors is not None
         return request.vectors
 
@@ -85,21 +92,21 @@ class BatchingEmbedder:
             return batch
 
     def _run(self, batch: list[_Request]) -> None:
-        texts = [text for request in batch for text in request.texts]
         try:
+            texts = [text for request in batch for text in request.texts]
             vectors = self.inner.encode(texts)
-        except BaseException as exc:  # every waiting request gets the error; none hangs
-            for request in batch:
-                request.error = exc
-        else:
             start = 0
             for request in batch:
                 request.vectors = vectors[start : start + len(request.texts)]
                 start += len(request.texts)
-        self.calls += 1
-        self.texts += len(texts)
-        for request in batch:
-            request.done.set()
+            self.calls += 1
+            self.texts += len(texts)
+        except BaseException as exc:  # every request of the batch gets the error; none hangs
+            for request in batch:
+                request.error = exc
+        finally:
+            for request in batch:
+                request.done.set()
 
     def _hand_over(self) -> None:
         """The next queued request's thread runs the next batch; with none queued, the model is idle."""

@@ -144,7 +144,9 @@ def _hub_folder(source: ModelSource, allow_hub: bool) -> Path:
     from huggingface_hub import snapshot_download
 
     try:
-        return Path(snapshot_download(source.location, local_files_only=not allow_hub))
+        # The weights and the files that describe them, not the repository's other formats (ONNX, TF...).
+        wanted = ["*.json", "*.txt", "*.safetensors", "*.model", "1_Pooling/*", "2_Normalize/*"]
+        return Path(snapshot_download(source.location, local_files_only=not allow_hub, allow_patterns=wanted))
     except Exception as exc:  # not cached, not found, no network: all mean "cannot load"
         reason = _why(OSError(str(exc)), source, allow_hub)
         raise ModelLoadError(f"cannot load embedding model {source.location!r}: {reason}") from exc

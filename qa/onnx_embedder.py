@@ -47,8 +47,9 @@ def _check_architecture(folder: Path) -> int:
     modules = _read_json(folder / "modules.json") or []
     kinds = [str(module.get("type", "")).rsplit(".", 1)[-1] for module in modules]
     pooling = _read_json(folder / "1_Pooling" / "config.json") or {}
-    modes = [key for key, on in pooling.items() if key.startswith("pooling_mode") and on]
-    mean_pooled = kinds[:2] == ["Transformer", "Pooling"] and modes == ["pooling_mode_mean_tokens"]
+    modes = [key for key, on in pooling.items() if key.startswith("pooling_mode_") and on]
+    mean = modes == ["pooling_mode_mean_tokens"] or pooling.get("pooling_mode") == "mean"  # newer configs say it so
+    mean_pooled = kinds[:2] == ["Transformer", "Pooling"] and mean
     if not mean_pooled or set(kinds[2:]) - {"Normalize"}:
         raise ModelLoadError(
             f"the model in {folder} is not Transformer + mean pooling, which the ONNX backend reproduces; "
@@ -90,18 +91,17 @@ def _export_fp32(model_folder: Path, target: Path) -> None:
     transformer: Any = model[0].auto_model
     transformer.eval()
     sample = model.tokenizer(["an example sentence to trace", "another one"], padding=True, return_tensors="pt")
-    inputs = tuple(sample[name] for name in _INPUTS)
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "last_hidden_state")}
+    names = [name for name in _INPUTS if name in sample]  # RoBERTa-like models have no token types
+    inputs = tuple(sample[name] for name in names)
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*names, "last_hidden_state")}
 
     class Wrapped(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.inner = transformer
 
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
+        def forward(self, *args: Any) -> Any:
+            return self.inner(**dict(zip(names, args, strict=True))).last_hidden_state
 
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer warnings about Python control flow: expected, and not actionable
@@ -109,7 +109,7 @@ def _export_fp32(model_folder: Path, target: Path) -> None:
             Wrapped(),
             inputs,
             str(target),
-            input_names=list(_INPUTS),
+            input_names=names,
             output_names=["last_hidden_state"],
             dynamic_axes=axes,
             opset_version=17,
@@ -173,6 +173,9 @@ def exported(model_folder: Path, cache_root: Path, quantised: bool) -> Path:
                 _atomically(int8, lambda partial: _quantise(fp32, partial))
     except OSError as exc:
         raise ModelLoadError(f"cannot write the ONNX export to {folder}: {exc.strerror or exc}") from exc
+    except Exception as exc:  # tracing or optimising failed: this model cannot take the ONNX path
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelLoadError(f"cannot export {model_folder} to ONNX ({first}); set QA_BACKEND=torch") from exc
     return wanted
 
 
@@ -207,7 +210,9 @@ class OnnxEmbedder:
         self._progress = progress
         # int8 vectors are close to the model's, not equal: a different id keeps caches and indexes apart.
         self.model_id = f"{model_id}+int8" if quantised else model_id
-        self.dimension = int(self._session.get_outputs()[0].shape[-1] or 0) or self._probe_dimension()
+        self._inputs = {graph_input.name for graph_input in self._session.get_inputs()}
+        size = self._session.get_outputs()[0].shape[-1]
+        self.dimension = size if isinstance(size, int) else self._probe_dimension()
 
     def _probe_dimension(self) -> int:
         return int(self._run(["dimension"]).shape[1])
@@ -221,6 +226,7 @@ class OnnxEmbedder:
             ids[row, : len(encoding.ids)] = encoding.ids
             mask[row, : len(encoding.ids)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        feeds = {name: value for name, value in feeds.items() if name in self._inputs}
         hidden = self._session.run(None, feeds)[0]
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)

@@ -85,6 +85,21 @@ def test_a_model_onnx_cannot_reproduce_is_refused_with_the_way_out(tmp_path: Pat
         open_embedder(Settings(model=str(model), model_cache=tmp_path / "cache"))
 
 
+def test_both_ways_of_saying_mean_pooling_are_understood(tmp_path: Path) -> None:
+    from qa.onnx_embedder import _check_architecture
+
+    source = Path(resolve_model("all-MiniLM-L6-v2").location)
+    (tmp_path / "1_Pooling").mkdir()
+    for name in ("modules.json", "sentence_bert_config.json"):
+        shutil.copy(source / name, tmp_path / name)
+    for pooling in ({"pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False}, {"pooling_mode": "mean"}):
+        (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"word_embedding_dimension": 384, **pooling}))
+        assert _check_architecture(tmp_path) == 256
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode": "cls"}))
+    with pytest.raises(ModelLoadError, match="QA_BACKEND=torch"):
+        _check_architecture(tmp_path)
+
+
 def test_a_hub_name_not_on_disk_fails_at_once_with_the_hub_off(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match="not in the local Hugging Face cache, and the hub is off"):
         open_embedder(Settings(model="someone/other-model", model_cache=tmp_path))

@@ -63,11 +63,24 @@ def test_concurrent_callers_each_get_their_own_vectors_from_shared_calls() -> No
     assert max(fake.calls) <= 16
 
 
-def test_one_request_larger_than_a_batch_is_still_one_call() -> None:
+def test_one_request_larger_than_a_batch_is_one_call_that_queues_nobody() -> None:
     fake = SlowFake()
     texts = [f"text {n}" for n in range(100)]
-    assert np.array_equal(BatchingEmbedder(fake, max_batch=8).encode(texts), expected(texts))
+    batcher = BatchingEmbedder(fake, max_batch=8)
+    assert np.array_equal(batcher.encode(texts), expected(texts))
     assert fake.calls == [100]
+    assert batcher.calls == 0  # it went past the queue: a re-index never holds questions up
+
+
+def test_a_broken_model_result_fails_its_batch_and_frees_the_model() -> None:
+    class ReturnsNothing(SlowFake):
+        def encode(self, texts: Sequence[str]) -> np.ndarray:
+            return None  # type: ignore[return-value]
+
+    batcher = BatchingEmbedder(ReturnsNothing())
+    for _ in range(2):  # the second call would hang if the first had kept the model
+        with pytest.raises(RuntimeError, match="the model failed"):
+            batcher.encode(["x"])
 
 
 def test_a_failing_call_raises_for_every_request_in_it_and_the_next_ones_still_work() -> None:
@@ -85,8 +98,9 @@ def test_a_failing_call_raises_for_every_request_in_it_and_the_next_ones_still_w
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         outcomes = list(pool.map(ask, ["boom", *[f"fine {n}" for n in range(7)]]))
-    assert outcomes[0] == "the model broke"
-    assert set(outcomes) <= {"ok", "the model broke"}  # those batched with "boom" fail with it, and only with it
+    broke = "the model failed on a batch: the model broke"
+    assert outcomes[0] == broke
+    assert set(outcomes) <= {"ok", broke}  # those batched with "boom" fail with it, and only with it
     assert np.array_equal(batcher.encode(["after"]), expected(["after"]))
     with pytest.raises(RuntimeError):
         batcher.encode(["boom"])
