@@ -195,10 +195,10 @@ def startup_stages(index_dir: Path, name: str) -> Rows:
 def build_rows(corpus: Path, entries: int, backends: list[str], root: Path) -> Rows:
     """`qa index` as a fresh process into a new folder (so no embedding is cached) against the raw encode of the
     texts it embeds. The ONNX export is already in the model cache from the earlier measurements."""
-    from bench.corpora import _entries
+    from bench.corpora import published_entries
     from qa.index import row_texts
 
-    chosen = _entries(corpus)[:entries]
+    chosen = published_entries(corpus)[:entries]
     unique = list({entry.question.lower(): entry for entry in chosen}.values())
     source = root / "build-corpus.jsonl"
     source.write_text(

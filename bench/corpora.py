@@ -66,12 +66,12 @@ def embedder() -> CachedEmbedder:
 
 def open_corpus(name: str, path: Path | None) -> Corpus:
     source = path or (ROOT / "corpus")
-    entries = _entries(source)
+    entries = published_entries(source)
     model = embedder()
     return Corpus(name, entries, build_index(entries, model, "bench"), model)
 
 
-def _entries(source: Path) -> tuple[Entry, ...]:
+def published_entries(source: Path) -> tuple[Entry, ...]:
     """The corpus as published. MedQuAD's sources ask ~2,100 of its questions twice (a maintainer would merge
     them, and `qa index` refuses them); the bench measures it as it is, so only that error is let through."""
     check = check_corpus([source])

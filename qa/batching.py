@@ -46,7 +46,7 @@ class BatchingEmbedder:
         self._queue: deque[_Request] = deque()
         self._busy = False
         self.calls = 0
-        """Model calls made (with `texts`, how well requests were batched; read by the bench)."""
+        """Model calls made through the queue (with `texts`, how well requests were batched)."""
         self.texts = 0
 
     def vocabulary(self) -> frozenset[str]:

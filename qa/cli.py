@@ -293,21 +293,23 @@ def serve(
     import uvicorn
 
     from qa.builder import build
-    from qa.embedder import open_embedder
+    from qa.embedder import model_id_of, open_embedder
     from qa.index import read_manifest
     from qa.loaders import fingerprint
     from qa.web import served_app
 
     settings = _settings(corpus, index_dir, model)
-    embedder = open_embedder(settings)
+    embedder = None  # loaded only to build, or to serve in this process: `--workers` each load their own
     try:
         manifest = read_manifest(settings.index_dir)
-        stale = manifest.corpus_fingerprint != fingerprint(settings.corpus) or manifest.model_id != embedder.model_id
+        changed = manifest.corpus_fingerprint != fingerprint(settings.corpus)
+        stale = changed or manifest.model_id != model_id_of(settings)
         reason = "the corpus or model changed since the last build" if stale else ""
     except (IndexNotFoundError, IndexMismatchError) as exc:
         reason = str(exc).split(";")[0]
     if reason:
         typer.echo(f"Building the index ({reason})...")
+        embedder = open_embedder(settings)
         report = build(settings.corpus, settings.index_dir, embedder)
         typer.echo(f"Indexed {report.manifest.entries} entries in {report.seconds:.1f} s")
     admin = "; admin: /api/admin/reindex, /api/admin/reload" if settings.admin_token else ""
@@ -323,7 +325,7 @@ def serve(
         typer.echo(f"Serving on http://{host}:{port}/ with {workers} workers  (API: /api/ask, docs: /docs{admin})")
         uvicorn.run("qa.web:engine_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
         return
-    application = served_app(settings, embedder)
+    application = served_app(settings, embedder or open_embedder(settings))
     typer.echo(f"Serving on http://{host}:{port}/  (API: /api/ask, docs: /docs{admin})")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 

@@ -87,8 +87,9 @@ def _why(exc: Exception, source: ModelSource, allow_hub: bool) -> str:
 
 
 class SentenceTransformerEmbedder:
-    def __init__(self, name: str, progress: bool = False) -> None:
-        """`progress`: a progress bar on stderr while encoding (for a person at a terminal, never a pipe)."""
+    def __init__(self, name: str, progress: bool = False, model_kwargs: dict[str, Any] | None = None) -> None:
+        """`progress`: a progress bar on stderr while encoding (for a person at a terminal, never a pipe);
+        `model_kwargs`: passed to transformers (the ONNX export asks for eager attention)."""
         self._progress = progress
         source = resolve_model(name)
         allow_hub = get_settings().allow_hub
@@ -107,7 +108,7 @@ class SentenceTransformerEmbedder:
         transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
         try:
-            self._model = SentenceTransformer(source.location, device="cpu")
+            self._model = SentenceTransformer(source.location, device="cpu", model_kwargs=model_kwargs)
         except Exception as exc:  # the library raises many kinds; all mean "cannot load"
             raise ModelLoadError(f"cannot load embedding model {name!r}: {_why(exc, source, allow_hub)}") from exc
         self.model_id = source.model_id
@@ -152,6 +153,14 @@ def _hub_folder(source: ModelSource, allow_hub: bool) -> Path:
         raise ModelLoadError(f"cannot load embedding model {source.location!r}: {reason}") from exc
 
 
+def model_id_of(settings: Settings) -> str:
+    """The id the configured model's vectors carry, without loading it (to see whether an index is stale).
+
+    int8 vectors are close to the model's, not equal: their own id keeps caches and indexes apart."""
+    model_id = resolve_model(settings.model).model_id
+    return f"{model_id}+int8" if settings.backend == "onnx-int8" else model_id
+
+
 def base_model(model_id: str) -> str:
     """The model a vector id comes from: `...+int8` vectors are that model's, quantised."""
     return model_id.split("+", 1)[0]
@@ -171,4 +180,5 @@ def open_embedder(settings: Settings, progress: bool = False) -> Embedder:
     from qa.onnx_embedder import OnnxEmbedder
 
     quantised = settings.backend == "onnx-int8"
-    return OnnxEmbedder(folder, source.model_id, settings.model_cache, quantised, progress, settings.model_threads)
+    model_id, cache, threads = model_id_of(settings), settings.model_cache, settings.model_threads
+    return OnnxEmbedder(folder, model_id, cache, quantised, progress, threads)

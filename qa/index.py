@@ -16,14 +16,12 @@ new one, never half of one, and a failed build leaves the old one serving.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -33,7 +31,7 @@ import faiss
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from qa import vectorindex
+from qa import filelock, vectorindex
 from qa.embedder import Embedder
 from qa.errors import IndexMismatchError, IndexNotFoundError, IndexWriteError
 from qa.records import Entry
@@ -130,23 +128,12 @@ def build_index(entries: Sequence[Entry], embedder: Embedder, corpus_fingerprint
     )
 
 
-@contextmanager
-def _writer_lock(index_dir: Path) -> Iterator[None]:
-    """One writer at a time (`qa index` while `qa serve` builds); readers never wait."""
-    with (index_dir / ".lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def save_index(build: IndexBuild, index_dir: Path) -> Path:
     """Write the build next to the served one, then make it current in one rename."""
     builds = index_dir / "builds"
     try:
         builds.mkdir(parents=True, exist_ok=True)
-        with _writer_lock(index_dir):
+        with filelock.exclusive(index_dir):  # one writer at a time; readers never wait
             return _save_locked(build, index_dir, builds)
     except OSError as exc:
         raise IndexWriteError(f"cannot write the index to {index_dir}: {exc.strerror or exc}") from exc
@@ -256,7 +243,7 @@ def _written(folder: Path) -> tuple[int, str]:
 
 def rollback(index_dir: Path) -> KeptBuild:
     """Serve the newest usable build older than the current one again; the current one is kept."""
-    with _writer_lock(index_dir):
+    with filelock.exclusive(index_dir):
         kept = list_builds(index_dir)
         names = [build.name for build in kept]
         current = next((build for build in kept if build.current), None)

@@ -13,20 +13,19 @@ with a pointer to `QA_BACKEND=torch`.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from qa import filelock
 from qa.errors import ModelLoadError
 
 EXPORT_VERSION = 1
@@ -67,27 +66,13 @@ def cache_folder(model_folder: Path, cache_root: Path) -> Path:
     return cache_root / f"{model_folder.name}-{key}"
 
 
-@contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """Two workers starting together export once: the second waits, then finds the file."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / ".lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _export_fp32(model_folder: Path, target: Path) -> None:
     import torch
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as transformers_logging
 
-    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-    transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    from qa.embedder import SentenceTransformerEmbedder
+
     # Eager attention traces to plain ONNX operators; the default (SDPA) does not export as cleanly.
-    model = SentenceTransformer(str(model_folder), device="cpu", model_kwargs={"attn_implementation": "eager"})
+    model = SentenceTransformerEmbedder(str(model_folder), model_kwargs={"attn_implementation": "eager"}).model
     transformer: Any = model[0].auto_model
     transformer.eval()
     sample = model.tokenizer(["an example sentence to trace", "another one"], padding=True, return_tensors="pt")
@@ -164,7 +149,8 @@ def exported(model_folder: Path, cache_root: Path, quantised: bool) -> Path:
     if wanted.exists():
         return wanted
     try:
-        with _locked(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        with filelock.exclusive(folder):  # two workers starting together export once; the second finds the file
             if not fp32.exists():
                 _atomically(fp32, lambda partial: _export_fp32(model_folder, partial))
             if not quantised and not fused.exists():
@@ -208,8 +194,7 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(max_length)
         self._tokenizer.no_padding()
         self._progress = progress
-        # int8 vectors are close to the model's, not equal: a different id keeps caches and indexes apart.
-        self.model_id = f"{model_id}+int8" if quantised else model_id
+        self.model_id = model_id
         self._inputs = {graph_input.name for graph_input in self._session.get_inputs()}
         size = self._session.get_outputs()[0].shape[-1]
         self.dimension = size if isinstance(size, int) else self._probe_dimension()
@@ -225,8 +210,8 @@ class OnnxEmbedder:
         for row, encoding in enumerate(encodings):
             ids[row, : len(encoding.ids)] = encoding.ids
             mask[row, : len(encoding.ids)] = 1
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        feeds = {name: value for name, value in feeds.items() if name in self._inputs}
+        given = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        feeds = {name: given[name] for name in self._inputs}
         hidden = self._session.run(None, feeds)[0]
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)

@@ -22,7 +22,7 @@ from functools import cached_property
 import numpy as np
 from rapidfuzz import fuzz
 
-from qa import features
+from qa import features, vectorindex
 from qa.embedder import Embedder
 from qa.index import IndexBuild, RowKind, joint_text
 from qa.lexical import LexicalIndex
@@ -33,8 +33,8 @@ from qa.records import Entry
 
 _LOOSE = re.compile(r"[^a-z0-9]+")
 _QUESTION, _ANSWER, _JOINT = int(RowKind.QUESTION), int(RowKind.ANSWER), int(RowKind.JOINT)
-DENSE_CANDIDATE_ROWS = 160
-"""Nearest FAISS rows per view whose entries become candidates."""
+DENSE_CANDIDATE_ROWS = vectorindex.CANDIDATE_ROWS
+"""Nearest FAISS rows per view whose entries become candidates (the index is built to search this deep)."""
 LEXICAL_CANDIDATES = 40
 """Best entries by BM25 and by word coverage that become candidates too."""
 

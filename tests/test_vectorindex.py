@@ -14,6 +14,7 @@ import faiss
 import numpy as np
 import pytest
 
+from bench.scale import DIMENSION, clustered_rows, unit
 from qa import vectorindex
 from qa.retriever import DENSE_CANDIDATE_ROWS
 from qa.vectorindex import (
@@ -28,7 +29,6 @@ from qa.vectorindex import (
     spec_of,
 )
 
-DIMENSION = 384
 APPROXIMATE = {"hnsw": IndexSpec("hnsw"), "ivf": IndexSpec("ivf", nlist=128, nprobe=16)}
 
 
@@ -41,21 +41,12 @@ def one_thread() -> Iterator[None]:
     faiss.omp_set_num_threads(before)
 
 
-def unit(matrix: np.ndarray) -> np.ndarray:
-    return np.asarray(matrix / np.linalg.norm(matrix, axis=1, keepdims=True), dtype=np.float32)
-
-
-def clustered(rng: np.random.Generator, rows: int, centres: np.ndarray) -> np.ndarray:
-    noise = rng.standard_normal((rows, DIMENSION)) / DIMENSION**0.5
-    return unit(centres[rng.integers(0, len(centres), rows)] + noise)
-
-
 @pytest.fixture(scope="module")
 def data() -> tuple[np.ndarray, np.ndarray]:
     """20k clustered unit vectors and 100 queries from the same mixture that are not among them."""
     rng = np.random.default_rng(7)
     centres = unit(rng.standard_normal((500, DIMENSION)))
-    return clustered(rng, 20_000, centres), clustered(rng, 100, centres)
+    return clustered_rows(rng, 20_000, centres, 1.0), clustered_rows(rng, 100, centres, 1.0)
 
 
 @pytest.fixture(scope="module", params=sorted(APPROXIMATE))
