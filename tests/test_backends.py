@@ -119,3 +119,21 @@ def test_a_bad_backend_setting_is_a_clear_error(monkeypatch: pytest.MonkeyPatch)
         get_settings.cache_clear()
     assert result.exit_code == 1
     assert "QA_BACKEND" in result.output and "onnx" in result.output
+
+
+def test_quantising_leaves_the_process_s_logging_as_it_was(tmp_path: Path) -> None:
+    import logging
+
+    from qa.onnx_embedder import _quantise
+
+    source = resolve_model("all-MiniLM-L6-v2")
+    fp32 = cache_folder(Path(source.location), Settings().model_cache) / "model.onnx"
+    root = logging.getLogger()
+    before = root.level
+    root.setLevel(logging.INFO)
+    try:
+        _quantise(fp32, tmp_path / "int8.onnx")
+        assert root.level == logging.INFO  # a server's own logs are not silenced by its first int8 export
+    finally:
+        root.setLevel(before)
+    assert (tmp_path / "int8.onnx").stat().st_size > 0
