@@ -8,7 +8,9 @@ changed against the build served before, so a maintainer sees that an edit
 landed, and nothing else moved.
 
 Parsing and checking come first and the build becomes current only once
-complete, so any failure leaves the previous build serving.
+complete, so any failure leaves the previous build serving. Whether the index
+folder can be written is checked before the model embeds anything, and a full
+disk, met by the cache or by the build, is the same one line (`write_error`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ from pathlib import Path
 from qa.embedcache import CachedEmbedder
 from qa.embedder import Embedder
 from qa.errors import IndexMismatchError, IndexNotFoundError
-from qa.index import Manifest, build_index, current_build_dir, read_entries, save_index
+from qa.index import (
+    DISK_FULL,
+    Manifest,
+    build_index,
+    current_build_dir,
+    ensure_writable,
+    read_entries,
+    save_index,
+    write_error,
+)
 from qa.loaders import CorpusCheck, Problem, check_corpus, fingerprint, raise_for_errors
 from qa.records import Entry
 
@@ -101,8 +112,14 @@ def build(
     raise_for_errors(check.problems)
     entries = list(check.entries)
     changes = compare(_served_entries(index_dir), entries)
+    ensure_writable(index_dir)
     model = CachedEmbedder(embedder, index_dir / "cache" / "embeddings") if cache else embedder
-    index = build_index(entries, model, read.fingerprint)
+    try:
+        index = build_index(entries, model, read.fingerprint)
+    except OSError as exc:
+        if exc.errno in DISK_FULL:  # the cache's write: the build, written beside it, would not fit either
+            raise write_error(index_dir, exc) from exc
+        raise
     folder = save_index(index, index_dir)
     embedded, cached = (model.misses, model.hits) if isinstance(model, CachedEmbedder) else (index.manifest.rows, 0)
     seconds = time.perf_counter() - started

@@ -323,11 +323,13 @@ def serve(
             QA_CORPUS=json.dumps([str(path) for path in settings.corpus]),
         )
         typer.echo(f"Serving on http://{host}:{port}/ with {workers} workers  (API: /api/ask, docs: /docs{admin})")
-        uvicorn.run("qa.web:engine_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+        options = {"host": host, "port": port, "workers": workers, "log_level": "warning", "access_log": False}
+        uvicorn.run("qa.web:engine_app", factory=True, **options)  # type: ignore[arg-type]
         return
     application = served_app(settings, embedder or open_embedder(settings))
     typer.echo(f"Serving on http://{host}:{port}/  (API: /api/ask, docs: /docs{admin})")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    # uvicorn's access log is off: `qa.logs` writes one that holds no client address (README: privacy).
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
 
 
 def ensure_port_free(host: str, port: int) -> None:

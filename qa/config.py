@@ -57,6 +57,27 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token for POST /api/admin/reindex and /reload; unset, those endpoints do not exist.",
     )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Largest request body accepted, in bytes; a bigger one is refused with 413 before it is read.",
+    )
+    rate_limit: int = Field(
+        default=300,
+        ge=0,
+        description="Requests per minute one client may send to /api/ask and the chat (0: no limit), per worker.",
+    )
+    rate_burst: int = Field(
+        default=60, ge=1, description="Requests one client may send at once before `rate_limit` applies."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins whose pages may call the API (JSON list, e.g. ["https://app.example"]); none by default.',
+    )
+    log_questions: bool = Field(
+        default=False,
+        description="Write question text into the application log (off: logs hold ids, timings and outcomes only).",
+    )
     allow_hub: bool = Field(
         default=False,
         description=(

@@ -5,11 +5,13 @@ again, should embed only the texts that are new. `CachedEmbedder` wraps any
 `Embedder` and satisfies the same protocol, so the index builder and the bench
 use it without knowing. Each batch of new vectors is written as one more shard
 file (written to a temporary name, then renamed), so a crash mid-write loses at
-most that batch and never corrupts what was cached before.
+most that batch and never corrupts what was cached before; the half-written
+temporary it leaves is removed by a later run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -21,8 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from qa.embedder import Embedder
+from qa.index import DISK_FULL
 
 _KEY_BYTES = 16
+ABANDONED_SECONDS = 3600
+"""A temporary shard this old was left by a process that died writing it (a write takes seconds)."""
 
 
 def text_key(text: str) -> bytes:
@@ -51,6 +56,8 @@ class CachedEmbedder:
     def _load(self) -> None:
         if not self._folder.is_dir():
             return
+        for temporary in self._folder.glob(".shard-*.npz"):
+            self._remove_if_abandoned(temporary)
         for shard in sorted(self._folder.glob("shard-*.npz")):
             try:
                 with np.load(shard) as data:
@@ -61,6 +68,13 @@ class CachedEmbedder:
             if vectors.ndim != 2 or vectors.shape[1] != self.dimension or len(keys) != len(vectors):
                 continue
             self._add(keys, vectors.astype(np.float32))
+
+    @staticmethod
+    def _remove_if_abandoned(temporary: Path) -> None:
+        """Half a shard from a writer killed mid-write; one still being written is younger than an hour."""
+        with contextlib.suppress(OSError):
+            if time.time() - temporary.stat().st_mtime > ABANDONED_SECONDS:
+                temporary.unlink()
 
     def _add(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
         for offset, key in enumerate(keys):
@@ -91,6 +105,9 @@ class CachedEmbedder:
         return np.ascontiguousarray(matrix[[self._rows[key] for key in keys]])
 
     def _save(self, keys: list[bytes], vectors: np.ndarray) -> None:
+        """A cache that cannot be written only makes the next run slower, unless the disk is full: that is
+        raised (`qa.index.DISK_FULL`), as whatever is written next to the cache would not fit either."""
+        temporary = None
         try:
             self._folder.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=".shard-", suffix=".npz", dir=self._folder)
@@ -98,5 +115,9 @@ class CachedEmbedder:
                 np.savez(out, keys=np.frombuffer(b"".join(keys), np.uint8).reshape(-1, _KEY_BYTES), vectors=vectors)
             # Time first, so shards load oldest first; the pid keeps two writers apart.
             os.replace(temporary, self._folder / f"shard-{time.time_ns()}-{os.getpid()}.npz")
-        except OSError:
-            pass  # a cache that cannot be written only makes the next run slower
+        except OSError as exc:
+            if temporary is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)  # half a shard, on a disk that may be full
+            if exc.errno in DISK_FULL:
+                raise

@@ -36,6 +36,7 @@ class Engine:
         self.embedder = BatchingEmbedder(embedder or open_embedder(settings))
         self._changing = threading.Lock()  # one reload or re-index at a time; requests never take it
         self._served = current_build_dir(settings.index_dir).name
+        self._refused = ""  # why the last refresh kept the old build: `watch` retries, the log says it once
         self.service = open_service(settings, self.embedder)
 
     @property
@@ -52,7 +53,7 @@ class Engine:
         name = current_build_dir(self.settings.index_dir).name
         retriever = open_retriever(self.settings, self.embedder)  # any error here leaves the old build serving
         self.service.swap(retriever)
-        self._served = name
+        self._served, self._refused = name, ""
         return self.service.index
 
     def reindex(self) -> BuildReport:
@@ -73,7 +74,9 @@ class Engine:
                 self._reload()
                 return True
         except QAError as exc:  # a damaged or half-removed index: keep serving what we have
-            _log.warning("index not reloaded: %s", exc)
+            if str(exc) != self._refused:
+                _log.warning("index not reloaded, still serving %s: %s", self._served, exc)
+                self._refused = str(exc)
             return False
 
     def watch(self, interval: float = WATCH_SECONDS) -> threading.Event:

@@ -7,7 +7,7 @@ print (CLI) or return (API) its message, so no traceback reaches a user.
     ├── CorpusError          a corpus file is missing, unreadable or malformed
     ├── IndexNotFoundError   no index has been built in the index folder yet
     ├── IndexMismatchError   the index was built with another model or format, or is damaged
-    ├── IndexWriteError      a build could not be written (the previous one keeps serving)
+    ├── IndexWriteError      a build could not be written: no room, no permission (the previous one keeps serving)
     ├── ModelLoadError       the embedding model cannot be found or loaded
     ├── InvalidQuestionError the question is empty, too long or top_k out of range
     ├── RankerFileError      the fitted ranker or question-type file is missing, damaged or out of date
@@ -60,7 +60,7 @@ class IndexMismatchError(QAError):
 
 
 class IndexWriteError(QAError):
-    """The index folder cannot be written; nothing already served is touched."""
+    """The index folder cannot be written (or the disk is full); nothing already served is touched."""
 
 
 class ModelLoadError(QAError):

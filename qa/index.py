@@ -12,10 +12,15 @@ Layout under the index folder:
 A build is written to a temporary folder and renamed into place, then
 `CURRENT` is swapped with `os.replace`, so a reader sees the old build or the
 new one, never half of one, and a failed build leaves the old one serving.
+Every file is written by Python (FAISS and NumPy serialise to bytes first), so
+a full disk is an `OSError` with its errno, said in one line (`write_error`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import io
 import json
 import os
 import shutil
@@ -39,6 +44,9 @@ from qa.records import Entry
 FORMAT_VERSION = 2
 KEEP_BUILDS = 3
 _REBUILD = "run `qa index` to build it"
+_REPAIR = "rebuild it with `qa index`, or serve the previous build again with `qa index --rollback`"
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""Write errors that mean "no room": a full disk, a quota, a file size limit."""
 
 
 class RowKind(IntEnum):
@@ -128,6 +136,39 @@ def build_index(entries: Sequence[Entry], embedder: Embedder, corpus_fingerprint
     )
 
 
+def ensure_writable(index_dir: Path) -> None:
+    """Fail before the model embeds anything (minutes, for a large corpus) if no build could be written."""
+    try:
+        for folder in (index_dir, index_dir / "builds"):
+            folder.mkdir(parents=True, exist_ok=True)
+            handle, probe = tempfile.mkstemp(prefix=".probe-", dir=folder)
+            os.close(handle)
+            os.unlink(probe)
+    except OSError as exc:
+        raise write_error(index_dir, exc) from exc
+
+
+def write_error(index_dir: Path, exc: OSError) -> IndexWriteError:
+    """One line saying what to do, and that nothing served was touched."""
+    if exc.errno in DISK_FULL:
+        return IndexWriteError(
+            f"no space left to write the build in {index_dir} ({exc.strerror or exc}); "
+            f"free disk space and run `qa index` again{_still_served(index_dir)}"
+        )
+    where = f": {exc.filename}" if exc.filename else ""
+    return IndexWriteError(
+        f"cannot write the index in {index_dir} ({exc.strerror or exc}{where}); make the folder writable "
+        f"or choose another with --index-dir or QA_INDEX_DIR{_still_served(index_dir)}"
+    )
+
+
+def _still_served(index_dir: Path) -> str:
+    try:
+        return f"; the previous build {current_build_dir(index_dir).name} is still served"
+    except (IndexNotFoundError, IndexMismatchError, OSError):
+        return ""
+
+
 def save_index(build: IndexBuild, index_dir: Path) -> Path:
     """Write the build next to the served one, then make it current in one rename."""
     builds = index_dir / "builds"
@@ -136,19 +177,20 @@ def save_index(build: IndexBuild, index_dir: Path) -> Path:
         with filelock.exclusive(index_dir):  # one writer at a time; readers never wait
             return _save_locked(build, index_dir, builds)
     except OSError as exc:
-        raise IndexWriteError(f"cannot write the index to {index_dir}: {exc.strerror or exc}") from exc
+        raise write_error(index_dir, exc) from exc
 
 
 def _save_locked(build: IndexBuild, index_dir: Path, builds: Path) -> Path:
+    for leftover in builds.glob(".staging-*"):  # from a writer that died: only a lock holder writes here
+        shutil.rmtree(leftover, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=builds))
     try:
-        (staging / "manifest.json").write_text(build.manifest.model_dump_json(indent=2) + "\n")
-        with (staging / "entries.jsonl").open("w", encoding="utf-8") as out:
-            for entry in build.entries:
-                out.write(entry.model_dump_json() + "\n")
-        np.save(staging / "rows.npy", np.stack([build.row_entry, build.row_kind.astype(np.int32)]))
-        faiss.write_index(build.vectors, str(staging / "vectors.faiss"))
-        _fsync_folder(staging)
+        _write(staging / "manifest.json", (build.manifest.model_dump_json(indent=2) + "\n").encode())
+        _write(staging / "entries.jsonl", "".join(e.model_dump_json() + "\n" for e in build.entries).encode())
+        rows = io.BytesIO()
+        np.save(rows, np.stack([build.row_entry, build.row_kind.astype(np.int32)]))
+        _write(staging / "rows.npy", rows.getbuffer())
+        _write(staging / "vectors.faiss", faiss.serialize_index(build.vectors).data)
         final = builds / build.manifest.version
         suffix = 1
         while final.exists():
@@ -158,26 +200,41 @@ def _save_locked(build: IndexBuild, index_dir: Path, builds: Path) -> Path:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _point_at(index_dir, final.name)
+    try:
+        _point_at(index_dir, final.name)
+    except BaseException:
+        if _pointed_at(index_dir) != final.name:  # nothing points at it: it only takes space, on a disk maybe full
+            shutil.rmtree(final, ignore_errors=True)
+        raise
     _prune(builds, keep=final.name)
     return final
+
+
+def _write(path: Path, data: bytes | memoryview) -> None:
+    """Write and sync one file, so the build's files reach the disk before anything points at them."""
+    with path.open("wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
 
 
 def _point_at(index_dir: Path, name: str) -> None:
     """Make build `name` current in one rename: a reader sees the old pointer or the new one."""
     pointer = index_dir / "CURRENT.tmp"
-    with pointer.open("w") as handle:
-        handle.write(name + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(pointer, index_dir / "CURRENT")
+    try:
+        _write(pointer, (name + "\n").encode())
+        os.replace(pointer, index_dir / "CURRENT")
+    except BaseException:
+        with contextlib.suppress(OSError):
+            pointer.unlink(missing_ok=True)
+        raise
 
 
-def _fsync_folder(folder: Path) -> None:
-    """The build's files reach the disk before anything points at them."""
-    for path in folder.iterdir():
-        with path.open("rb") as handle:
-            os.fsync(handle.fileno())
+def _pointed_at(index_dir: Path) -> str:
+    try:
+        return (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def _prune(builds: Path, keep: str) -> None:
@@ -255,7 +312,7 @@ def rollback(index_dir: Path) -> KeptBuild:
         try:
             _point_at(index_dir, older[0].name)
         except OSError as exc:
-            raise IndexWriteError(f"cannot write the index pointer in {index_dir}: {exc.strerror or exc}") from exc
+            raise write_error(index_dir, exc) from exc
         return KeptBuild(older[0].name, older[0].manifest, True)
 
 
@@ -268,13 +325,18 @@ def read_manifest(index_dir: Path) -> Manifest:
     return _manifest(current_build_dir(index_dir), index_dir)
 
 
+def _broken(folder: Path, index_dir: Path, problem: str) -> IndexMismatchError:
+    """Which build, what is wrong with it, and the two ways out."""
+    return IndexMismatchError(f"the index build {folder.name} in {index_dir} {problem}; {_REPAIR}")
+
+
 def _manifest(folder: Path, index_dir: Path) -> Manifest:
     try:
         raw = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise IndexMismatchError(f"the index manifest in {folder} is unreadable; {_REBUILD}") from exc
+        raise _broken(folder, index_dir, "is damaged: its manifest (manifest.json) is unreadable") from exc
     if not isinstance(raw, dict):
-        raise IndexMismatchError(f"the index manifest in {folder} is invalid; {_REBUILD}")
+        raise _broken(folder, index_dir, "is damaged: its manifest (manifest.json) is invalid")
     if raw.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
             f"the index in {index_dir} has format version {raw.get('format_version')!r}, "
@@ -283,11 +345,29 @@ def _manifest(folder: Path, index_dir: Path) -> Manifest:
     try:
         return Manifest.model_validate(raw)
     except ValidationError as exc:
-        raise IndexMismatchError(f"the index manifest in {folder} is invalid; {_REBUILD}") from exc
+        raise _broken(folder, index_dir, "is damaged: its manifest (manifest.json) is invalid") from exc
+
+
+def _read_build(folder: Path, index_dir: Path) -> tuple[tuple[Entry, ...], np.ndarray, faiss.Index]:
+    """Each file on its own, so the message names the one that is damaged (a truncated copy, a full disk)."""
+    damaged = "is damaged: {} is truncated or corrupt"
+    try:
+        entries = read_entries(folder)
+    except (OSError, ValueError) as exc:  # a cut-off line is a pydantic ValidationError, a ValueError
+        raise _broken(folder, index_dir, damaged.format("entries.jsonl")) from exc
+    try:
+        rows = np.load(folder / "rows.npy")
+    except (OSError, ValueError, EOFError) as exc:
+        raise _broken(folder, index_dir, damaged.format("rows.npy")) from exc
+    try:
+        vectors = faiss.read_index(str(folder / "vectors.faiss"))
+    except RuntimeError as exc:  # FAISS's C++ errors, a missing file among them, run to several lines
+        raise _broken(folder, index_dir, damaged.format("vectors.faiss")) from exc
+    return entries, rows, vectors
 
 
 def load_index(index_dir: Path, embedder: Embedder) -> IndexBuild:
-    """Load the current build, refusing one made with another model."""
+    """Load the current build, refusing one made with another model, or damaged."""
     folder = current_build_dir(index_dir)  # read once: a swap meanwhile cannot mix two builds
     manifest = _manifest(folder, index_dir)
     if manifest.model_id != embedder.model_id or manifest.dimension != embedder.dimension:
@@ -296,19 +376,18 @@ def load_index(index_dir: Path, embedder: Embedder) -> IndexBuild:
             f"({manifest.dimension} dimensions) but the current model is {embedder.model_id!r} "
             f"({embedder.dimension}); {_REBUILD}"
         )
-    try:
-        entries = read_entries(folder)
-        rows = np.load(folder / "rows.npy")
-        vectors = faiss.read_index(str(folder / "vectors.faiss"))
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise IndexMismatchError(f"the index build in {folder} is damaged ({exc}); {_REBUILD}") from exc
-    if rows.ndim != 2 or rows.shape[0] != 2:
-        raise IndexMismatchError(f"the index build in {folder} is inconsistent; {_REBUILD}")
-    row_entry, row_kind = rows[0].astype(np.int32), rows[1].astype(np.int8)
-    if vectors.ntotal != len(row_entry) or len(entries) != manifest.entries:
-        raise IndexMismatchError(f"the index build in {folder} is inconsistent; {_REBUILD}")
-    # Rows are laid out by `row_texts`, so their texts are derived rather than stored twice.
-    texts = tuple(text for entry in entries for _, text in row_texts(entry))
-    if len(texts) != len(row_entry):
-        raise IndexMismatchError(f"the index build in {folder} is inconsistent; {_REBUILD}")
-    return IndexBuild(manifest, entries, vectors, row_entry, row_kind, texts)
+    entries, rows, vectors = _read_build(folder, index_dir)
+    # Rows are laid out by `row_texts`, so their texts (and owners) are derived rather than stored twice.
+    layout = [(number, int(kind), text) for number, entry in enumerate(entries) for kind, text in row_texts(entry)]
+    owners = np.asarray([number for number, _, _ in layout], dtype=np.int32)
+    kinds = np.asarray([kind for _, kind, _ in layout], dtype=np.int8)
+    if len(entries) != manifest.entries or len(layout) != manifest.rows:
+        found = f"entries.jsonl holds {len(entries)} of the {manifest.entries} entries its manifest lists"
+        raise _broken(folder, index_dir, f"is damaged: {found}")
+    if rows.shape != (2, len(layout)) or not (np.array_equal(rows[0], owners) and np.array_equal(rows[1], kinds)):
+        raise _broken(folder, index_dir, "is inconsistent: rows.npy does not match entries.jsonl")
+    if vectors.ntotal != len(layout) or vectors.d != manifest.dimension:
+        found = f"vectors.faiss holds {vectors.ntotal} vectors of {vectors.d} dimensions, not {len(layout)} of"
+        raise _broken(folder, index_dir, f"is inconsistent: {found} {manifest.dimension}")
+    texts = tuple(text for _, _, text in layout)
+    return IndexBuild(manifest, entries, vectors, owners, kinds, texts)

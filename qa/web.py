@@ -18,13 +18,15 @@ def create_web_app(service: QAService, settings: Settings, engine: Engine | None
     # Imported here, so the API alone never pays for Gradio (ui sets Gradio's offline switches first).
     from ui import mount_chat
 
-    token = settings.admin_token.get_secret_value() if settings.admin_token else None
-    return mount_chat(create_app(service, engine, token), service, settings)
+    return mount_chat(create_app(service, settings, engine), service, settings)
 
 
 def served_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     """What `qa serve` runs: an engine that follows `CURRENT` (so a build made current by any process
     or `qa index` is served within seconds), the API with its admin routes, and the chat."""
+    from qa import logs
+
+    logs.configure()
     engine = Engine(settings, embedder)
     engine.watch()
     return create_web_app(engine.service, settings, engine)

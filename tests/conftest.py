@@ -9,6 +9,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "0.5")
+# The suite sends bursts from one address; tests of the rate limit set their own (tests/test_contract.py).
+os.environ.setdefault("QA_RATE_LIMIT", "0")
 
 import json
 import sys

@@ -21,6 +21,9 @@ def test_docs_render_every_operation_from_local_files_only(browser: Browser, liv
     failed: list[str] = []
     page.on("request", lambda request: requests.append(request))
     page.on("requestfailed", lambda request: failed.append(request.url))
+    errors: list[str] = []  # a Content-Security-Policy violation is a console error
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
     try:
         page.goto(f"{live_server.url}/docs")
         expect(page.locator(".info .title")).to_contain_text("Infant seizures Q&A")  # the schema loaded
@@ -33,6 +36,7 @@ def test_docs_render_every_operation_from_local_files_only(browser: Browser, liv
     hosts = {urlsplit(request.url).hostname for request in requests if not request.url.startswith("data:")}
     assert hosts == {"127.0.0.1"}, [request.url for request in requests]
     assert not failed
+    assert not errors, errors
     paths = {urlsplit(request.url).path for request in requests}
     assert {"/docs", "/openapi.json", "/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"} <= paths
 

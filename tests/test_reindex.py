@@ -114,7 +114,7 @@ def engine(tmp_path: Path, embedder: Embedder) -> Engine:
 def admin(engine: Engine) -> Iterator[httpx.Client]:
     from qa.api import create_app
 
-    for server in serve(create_app(engine.service, engine, TOKEN)):
+    for server in serve(create_app(engine.service, engine.settings, engine)):
         with httpx.Client(base_url=server.url, timeout=60) as http:
             yield http
 
@@ -122,7 +122,7 @@ def admin(engine: Engine) -> Iterator[httpx.Client]:
 def test_admin_routes_do_not_exist_without_a_token(engine: Engine) -> None:
     from qa.api import create_app
 
-    for server in serve(create_app(engine.service, engine, None)):
+    for server in serve(create_app(engine.service, engine.settings.model_copy(update={"admin_token": None}), engine)):
         assert httpx.post(f"{server.url}/api/admin/reload").status_code == 404
         assert httpx.post(f"{server.url}/api/admin/reindex").status_code == 404
 

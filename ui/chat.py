@@ -10,6 +10,7 @@ reply says how long it is and to shorten it.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 import gradio as gr
 from fastapi import FastAPI
 
+from qa import logs
 from qa.config import Settings
 from qa.errors import QAError
 from qa.records import QUESTION_MAX_CHARS, AskResult, RedFlag
@@ -135,11 +137,14 @@ def _notices(flag: RedFlag, convo: Conversation) -> tuple[Any, Any]:
 class ChatHandlers:
     """The event handlers, bound to one service and one (optional) feedback store."""
 
-    def __init__(self, service: AskService, store: FeedbackStore | None) -> None:
+    def __init__(self, service: AskService, store: FeedbackStore | None, log_questions: bool = False) -> None:
         self.service = service
         self.store = store
+        self.log_questions = log_questions
 
-    def _answer(self, question: str, convo: Conversation) -> tuple[tuple[Any, ...], bool]:
+    def _answer(
+        self, question: str, convo: Conversation, request: gr.Request | None = None
+    ) -> tuple[tuple[Any, ...], bool]:
         """(conversation, chatbot, emergency banner, urgent notice) updates, and whether it was answered."""
         try:
             if len(question.strip()) > QUESTION_MAX_CHARS:
@@ -148,6 +153,9 @@ class ChatHandlers:
         except QAError as exc:  # empty, not text, or beyond what the safety check reads: say what to fix
             gr.Warning(str(exc))
             return (convo, gr.update(), gr.update(), gr.update()), False
+        # Tagged with the id of the HTTP request that submitted it (the access log's line for it).
+        request_id = logs.request_id_from(request.headers.get("x-request-id")) if request is not None else None
+        logs.log_answer(result, request_id=request_id, question=result.question if self.log_questions else None)
         index = convo.add(
             render.user_message(result.question),
             _bubble(result.red_flag, render.reply(result, pointer=False), render.reply(result)),
@@ -172,49 +180,55 @@ class ChatHandlers:
         emergency, urgent = _notices(red_flag, convo)
         return convo, convo.messages, emergency, urgent
 
-    def submit(self, question: str, convo: Conversation) -> tuple[Any, ...]:
+    def submit(self, question: str, convo: Conversation, request: gr.Request) -> tuple[Any, ...]:
         """Typed question; the box is emptied once answered and kept for fixing otherwise."""
-        updates, ok = self._answer(question, convo)
+        updates, ok = self._answer(question, convo, request)
         return (*updates, "" if ok else gr.update())
 
-    def ask_example(self, convo: Conversation, event: gr.SelectData) -> tuple[Any, ...]:
+    def ask_example(self, convo: Conversation, event: gr.SelectData, request: gr.Request) -> tuple[Any, ...]:
         value = event.value if isinstance(event.value, dict) else {}
-        return self._answer(str(value.get("text", "")), convo)[0]
+        return self._answer(str(value.get("text", "")), convo, request)[0]
 
-    def ask_clicked(self, convo: Conversation, event: gr.EventData) -> tuple[Any, ...]:
+    def ask_clicked(self, convo: Conversation, event: gr.EventData, request: gr.Request) -> tuple[Any, ...]:
         """A related or suggested question was clicked inside a bubble (see assets.BRIDGE_JS)."""
         try:
             question = str(event.question)
         except (AttributeError, TypeError):
             question = ""
-        return self._answer(question, convo)[0]
+        return self._answer(question, convo, request)[0]
 
     def clear(self) -> tuple[Any, ...]:
         """The chat's bin icon: start a new conversation and take the notices down with it."""
         return Conversation(), gr.update(visible=False), gr.update(visible=False)
 
     def rate(self, convo: Conversation, event: gr.LikeData) -> None:
+        """A thumb clicked: stored if the store can take it. A locked or damaged database is logged for the
+        maintainer (never the question: `QA_LOG_QUESTIONS` governs that) and the chat goes on answering."""
         if self.store is None or not isinstance(event.index, int):
             return
         reply = convo.replies.get(event.index)
         if reply is None:
             return
-        if event.liked is True or event.liked is False:
-            self.store.rate(
-                reply.reply_id,
-                question=reply.question,
-                answer_ids=reply.answer_ids,
-                abstained=reply.abstained,
-                rating="up" if event.liked else "down",
-                index_version=reply.index_version,
-            )
-        else:  # "" when the user clicks the selected thumb again
-            self.store.withdraw(reply.reply_id)
+        try:
+            if event.liked is True or event.liked is False:
+                self.store.rate(
+                    reply.reply_id,
+                    question=reply.question,
+                    answer_ids=reply.answer_ids,
+                    abstained=reply.abstained,
+                    rating="up" if event.liked else "down",
+                    index_version=reply.index_version,
+                )
+            else:  # "" when the user clicks the selected thumb again
+                self.store.withdraw(reply.reply_id)
+        except QAError as exc:
+            logging.getLogger("qa.chat").warning("feedback on reply %s not saved: %s", reply.reply_id, exc)
 
 
 def build_chat(service: AskService, settings: Settings, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
     """The chat page. Serve it with `mount_chat` (theme, CSS and page settings live there)."""
-    handlers = ChatHandlers(service, FeedbackStore(settings.feedback_db) if settings.feedback_enabled else None)
+    store = FeedbackStore(settings.feedback_db) if settings.feedback_enabled else None
+    handlers = ChatHandlers(service, store, log_questions=settings.log_questions)
     page: gr.Blocks = gr.Blocks(title="Infant seizures Q&A", analytics_enabled=False)
     with page:
         gr.Markdown(

@@ -34,6 +34,8 @@ CREATE TABLE IF NOT EXISTS feedback (
     index_version TEXT
 )
 """
+BUSY_SECONDS = 2.0
+"""How long a rating waits for another program's lock on the file: a click must not hold up the chat."""
 _COLUMNS = ("timestamp", "question", "answer_ids", "abstained", "rating", "index_version")
 
 
@@ -49,6 +51,22 @@ class FeedbackRow:
     index_version: str | None
 
 
+def _explain(path: Path, exc: sqlite3.DatabaseError) -> str:
+    """What SQLite's one-word reasons mean for whoever looks after the file."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary code, without SQLite's extended bits
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return (
+            f"the feedback database {path} is locked by another program ({exc}); "
+            "close what holds it (an sqlite3 shell, a backup) and try again"
+        )
+    if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT):
+        return (
+            f"{path} is not a usable feedback database ({exc}); move it aside (the next rating starts a new one) "
+            "or set QA_FEEDBACK_DB to another file"
+        )
+    return f"cannot use the feedback database {path} ({exc})"
+
+
 class FeedbackStore:
     """The feedback table in `path`; the file and its folder are created on the first rating."""
 
@@ -57,14 +75,17 @@ class FeedbackStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Every failure is a `QAError` saying what to do, so the chat can log it and go on answering."""
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             # closing() closes the file; `connection` as a context manager is one transaction, committed on success.
-            with closing(sqlite3.connect(self.path, timeout=10)) as connection, connection:
+            with closing(sqlite3.connect(self.path, timeout=BUSY_SECONDS)) as connection, connection:
                 connection.execute(_SCHEMA)
                 yield connection
         except sqlite3.DatabaseError as exc:
-            raise QAError(f"{self.path} is not a usable feedback database ({exc})") from exc
+            raise QAError(_explain(self.path, exc)) from exc
+        except OSError as exc:  # its folder cannot be made: a file in the way, a read-only disk
+            raise QAError(f"cannot open the feedback database {self.path} ({exc.strerror or exc})") from exc
 
     def rate(
         self,

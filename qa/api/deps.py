@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from qa.config import Settings
 from qa.service import QAService
 
 
@@ -14,4 +15,10 @@ def _service(request: Request) -> QAService:
     return service
 
 
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
 ServiceDep = Annotated[QAService, Depends(_service)]
+SettingsDep = Annotated[Settings, Depends(_settings)]

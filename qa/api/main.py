@@ -12,7 +12,11 @@ from starlette.routing import Match, Mount
 from swagger_ui_bundle import swagger_ui_path
 
 from qa.api import errors
+from qa.api.accesslog import AccessLog
+from qa.api.headers import SecurityHeaders, add_cors
+from qa.api.limits import BodyLimit, RateLimit, TokenBuckets
 from qa.api.routes import ask, health
+from qa.config import Settings
 from qa.service import QAService
 
 if TYPE_CHECKING:
@@ -20,11 +24,11 @@ if TYPE_CHECKING:
 
 DOCS_ASSETS = "/docs-assets"
 """Where the Swagger UI files (from the `swagger-ui-bundle-v2` package) are served."""
-_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "QUERY"]
 
 
-def create_app(service: QAService, engine: Engine | None = None, admin_token: str | None = None) -> FastAPI:
-    """The API over `service`; with an `engine` and an `admin_token`, the admin routes too (else they are 404)."""
+def create_app(service: QAService, settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """The API over `service`; with an `engine` and `settings.admin_token`, the admin routes too (else 404)."""
     app = FastAPI(
         title="Infant seizures Q&A",
         summary="Verbatim, cited answers from curated consumer-health content.",
@@ -32,18 +36,31 @@ def create_app(service: QAService, engine: Engine | None = None, admin_token: st
         docs_url=None,  # FastAPI's own pages load their scripts from a CDN: replaced by `_add_docs`
         redoc_url=None,
     )
-    app.state.service = service
+    app.state.service, app.state.settings = service, settings
     app.include_router(ask.router, prefix="/api")
     app.include_router(health.router, prefix="/api")
-    if engine is not None and admin_token:
+    if engine is not None and settings.admin_token:
         from qa.api.routes import admin
 
-        app.state.engine, app.state.admin_token = engine, admin_token
+        app.state.engine, app.state.admin_token = engine, settings.admin_token.get_secret_value()
         app.include_router(admin.router, prefix="/api")
     _add_docs(app)
     _add_api_fallback(app)  # last: it answers only what no route above did
     errors.install(app)
+    _add_middleware(app, settings)
     return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Around everything, the chat mounted later included; the last added runs first:
+    access log, security headers, CORS, rate limit, body limit, then the routes."""
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if settings.rate_limit:
+        buckets = TokenBuckets(settings.rate_limit, settings.rate_burst)
+        app.add_middleware(RateLimit, buckets=buckets, per_minute=settings.rate_limit, burst=settings.rate_burst)
+    add_cors(app, settings.cors_origins)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessLog)
 
 
 def _add_docs(app: FastAPI) -> None:
@@ -74,9 +91,9 @@ def _add_api_fallback(app: FastAPI) -> None:
 def _api_fallback(request: Request) -> JSONResponse:
     path, allowed = request.url.path, _allowed_methods(request)
     if not allowed:
-        return JSONResponse(status_code=404, content={"detail": f"no API endpoint at {path}; see /docs"})
+        return errors.error_response(404, f"no API endpoint at {path}; see /docs")
     detail = f"{request.method} is not allowed on {path}; use {' or '.join(allowed)} (see /docs)"
-    return JSONResponse(status_code=405, content={"detail": detail}, headers={"Allow": ", ".join(allowed)})
+    return errors.error_response(405, detail, {"Allow": ", ".join(allowed)})
 
 
 def _allowed_methods(request: Request) -> list[str]:

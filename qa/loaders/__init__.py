@@ -87,6 +87,14 @@ def _problem(source: str, message: str, line: int | None = None) -> Problem:
     return Problem(source=source, line=line, message=message)
 
 
+GONE = "listed in the corpus folder but gone (a broken link, or removed while indexing); restore it or remove it"
+
+
+def _gone(path: Path) -> bool:
+    """Listed by its folder, yet not there: a link to a removed file, or a file removed as the folder was read."""
+    return not path.exists()
+
+
 def _walk(paths: Sequence[Path]) -> tuple[list[CorpusFile], list[Problem]]:
     """Every file the paths name or hold (hidden ones aside), in a stable order, and the paths that do not exist."""
     if not paths:
@@ -95,9 +103,13 @@ def _walk(paths: Sequence[Path]) -> tuple[list[CorpusFile], list[Problem]]:
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
-            for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            for file in sorted(p for p in path.rglob("*") if p.is_file() or _gone(p)):
                 rel = file.relative_to(path)
-                if not any(part.startswith(".") for part in rel.parts):
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                if _gone(file):  # skipping it would quietly drop its entries from the build
+                    problems.append(_problem(rel.as_posix(), GONE))
+                else:
                     found.append(CorpusFile(file, rel.as_posix()))
         elif path.is_file():
             found.append(CorpusFile(path, path.name))
@@ -227,5 +239,10 @@ def fingerprint(paths: Sequence[Path]) -> str:
         raise CorpusError(f"no corpus files ({', '.join(sorted(LOADERS))}) found in: {', '.join(map(str, paths))}")
     digest = hashlib.sha256()
     for file in files:
-        digest.update(file.name.encode() + b"\0" + file.path.read_bytes() + b"\0")
+        try:
+            data = file.path.read_bytes()
+        except OSError as exc:  # removed since the folder was listed: a CorpusError, as it is if read later
+            problem = _problem(file.name, f"cannot read ({exc.strerror})")
+            raise CorpusError(str(problem), [problem]) from exc
+        digest.update(file.name.encode() + b"\0" + data + b"\0")
     return digest.hexdigest()[:16]

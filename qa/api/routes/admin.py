@@ -11,19 +11,25 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from qa.api.errors import CorpusErrorBody, responses
 from qa.engine import Engine
 from qa.loaders import Problem
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+# Declared as a bearer scheme, so the schema (and Swagger UI's Authorize button) say how to call these.
+_bearer = HTTPBearer(auto_error=False, description="The server's QA_ADMIN_TOKEN.")
+router = APIRouter(prefix="/admin", tags=["admin"], responses=responses(401, 413, 503))
 
 
-def _engine(request: Request, authorization: Annotated[str | None, Header()] = None) -> Engine:
+def _engine(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Engine:
     token: str = request.app.state.admin_token
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+    given = credentials.credentials if credentials is not None else ""
+    if not hmac.compare_digest(given.encode(), token.encode()):
         raise HTTPException(
             status_code=401,
             detail="send the admin token as 'Authorization: Bearer <QA_ADMIN_TOKEN>'",
@@ -61,7 +67,12 @@ def reload(engine: EngineDep) -> Served:
     "/reindex",
     response_model=Reindexed,
     summary="Re-read the configured corpus, build, and serve the new build",
-    responses={422: {"description": "The corpus has errors; each one is listed and the old build keeps serving."}},
+    responses={
+        422: {
+            "model": CorpusErrorBody,
+            "description": "The corpus has errors; each one is listed in `problems` and the old build keeps serving.",
+        }
+    },
 )
 def reindex(engine: EngineDep) -> Reindexed:
     report = engine.reindex()
