@@ -24,6 +24,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/safety.py
+	$(BIN)/python bench/load.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check qa ui tests bench docs scripts

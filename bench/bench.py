@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -94,6 +95,19 @@ def load_rows(name: str, result: Load, raw_rate: float) -> Rows:
     ]
 
 
+def with_long_messages(pool: list[str], share: float = 0.1) -> list[dict[str, object]]:
+    """The load's questions with `share` of them replaced by ~950-character messages (a story, then the question):
+    they share model calls with the short ones, so this shows what a long message costs everyone else."""
+    rng = random.Random(11)
+    payloads: list[dict[str, object]] = []
+    for question in pool:
+        if rng.random() < share:
+            story = " ".join(rng.sample(pool, len(pool)))[:900]
+            question = f"{story} {question}"[:1000]
+        payloads.append({"question": question})
+    return payloads
+
+
 def backend(
     name: str, pool: list[str], sets: list[Labelled], args: argparse.Namespace, raw: tuple[float, float], root: Path
 ) -> Rows:
@@ -142,6 +156,8 @@ def backend(
         rows += load_rows(
             f"[{name}] HTTP, {args.concurrency} at once", load(url, payloads, args.requests, args.concurrency), raw_rate
         )
+        mixed = load(url, with_long_messages(pool), args.requests, args.concurrency)
+        rows += load_rows(f"[{name}] the same, 1 in 10 a ~950-character message", mixed, raw_rate)
     if name == args.workers_backend:
         with served(settings.index_dir, env, workers=2) as (url, startup):
             load(url, payloads, 200, args.concurrency)  # both workers warm

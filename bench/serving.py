@@ -36,7 +36,11 @@ def served(index_dir: Path, env: dict[str, str] | None = None, workers: int = 1)
     command = [str(qa), "serve", "--port", str(port), "--index-dir", str(index_dir), "--workers", str(workers)]
     started = time.perf_counter()
     process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})}
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        # The load comes from one address: without this, the per-client limit would answer most of it with 429.
+        env={**os.environ, "QA_RATE_LIMIT": "0", **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -127,3 +131,62 @@ def load(url: str, payloads: Sequence[dict[str, object]], total: int, concurrenc
     port = int(url.rsplit(":", 1)[1])
     bodies = [json.dumps(payload).encode() for payload in payloads]
     return asyncio.run(_load(port, path, bodies, total, concurrency))
+
+
+def http_request(
+    method: str,
+    path: str,
+    body: bytes = b"",
+    content_type: str | None = "application/json",
+    headers: dict[str, str] | None = None,
+) -> bytes:
+    """One whole HTTP/1.1 request, head and body, as bytes; any method, content type, headers and body bytes."""
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+    if content_type is not None:
+        lines.append(f"Content-Type: {content_type}")
+    if body or method not in ("GET", "HEAD"):
+        lines.append(f"Content-Length: {len(body)}")
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    """Header names in lower case; a repeated header keeps its last value."""
+    body: bytes
+
+    @property
+    def keep_alive(self) -> bool:
+        return self.headers.get("connection", "").lower() != "close"
+
+
+async def read_reply(reader: asyncio.StreamReader) -> Reply:
+    """One HTTP/1.1 response from `reader` (Content-Length, chunked, or up to the close); raises on a broken one."""
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionError("the server closed the connection before answering")
+    status = int(status_line.split()[1])
+    headers: dict[str, str] = {}
+    while (line := await reader.readline()) not in (b"\r\n", b"\n"):
+        if not line:
+            raise asyncio.IncompleteReadError(b"", None)
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        parts = []
+        while size := int((await reader.readline()).split(b";")[0], 16):
+            parts.append(await reader.readexactly(size))
+            await reader.readexactly(2)
+        while (await reader.readline()) not in (b"\r\n", b"\n", b""):  # trailers
+            pass
+        body = b"".join(parts)
+    elif "content-length" in headers:
+        body = await reader.readexactly(int(headers["content-length"]))
+    elif status in (204, 304) or 100 <= status < 200:
+        body = b""
+    else:
+        body = await reader.read()
+        headers["connection"] = "close"
+    return Reply(status, headers, body)

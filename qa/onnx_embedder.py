@@ -21,16 +21,21 @@ import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qa import filelock
 from qa.errors import ModelLoadError
 
+if TYPE_CHECKING:
+    from tokenizers import Encoding
+
 EXPORT_VERSION = 1
 """Part of the cache key: bump it when the export itself changes."""
 BATCH = 32
+PADDING_WASTE = 1.5
+"""A batch may hold at most this many times its real tokens once padded (`length_batches`)."""
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -169,6 +174,29 @@ def exported(model_folder: Path, cache_root: Path, quantised: bool) -> Path:
     return wanted
 
 
+def length_batches(lengths: Sequence[int], limit: int = BATCH, waste: float = PADDING_WASTE) -> list[list[int]]:
+    """Indices in order of token length, cut into batches of at most `limit` whose padded size (count x
+    longest) stays within `waste` x their real tokens. Pure.
+
+    Concurrent requests arrive in one call (`qa.batching`): without the second cut, one 256-token story
+    pads 31 short questions to its length, and every one of them waits as long as the story.
+    """
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    batches: list[list[int]] = []
+    current: list[int] = []
+    tokens = 0
+    for index in order:
+        length = lengths[index]
+        if current and (len(current) == limit or (len(current) + 1) * length > waste * (tokens + length)):
+            batches.append(current)
+            current, tokens = [], 0
+        current.append(index)
+        tokens += length
+    if current:
+        batches.append(current)
+    return batches
+
+
 class OnnxEmbedder:
     def __init__(
         self,
@@ -207,7 +235,9 @@ class OnnxEmbedder:
         return int(self._run(["dimension"]).shape[1])
 
     def _run(self, texts: Sequence[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(list(texts))
+        return self._run_encoded(self._tokenizer.encode_batch(list(texts)))
+
+    def _run_encoded(self, encodings: Sequence[Encoding]) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros_like(ids)
@@ -223,19 +253,18 @@ class OnnxEmbedder:
         return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Texts sorted by length into batches, so a batch pads to similar lengths (as sentence-transformers does)."""
+        """Tokenised once, then run in batches of similar length (`length_batches`)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        encodings = self._tokenizer.encode_batch(list(texts))
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        starts: Iterable[int] = range(0, len(order), BATCH)
+        batches: Iterable[list[int]] = length_batches([len(encoding.ids) for encoding in encodings])
         if self._progress and len(texts) > 256:
             from tqdm import tqdm
 
-            starts = tqdm(starts, desc="Batches", unit="batch")
-        for start in starts:
-            chosen = order[start : start + BATCH]
-            out[chosen] = self._run([texts[i] for i in chosen])
+            batches = tqdm(list(batches), desc="Batches", unit="batch")
+        for chosen in batches:
+            out[chosen] = self._run_encoded([encodings[i] for i in chosen])
         return out
 
     def vocabulary(self) -> frozenset[str]:

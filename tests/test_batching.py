@@ -104,3 +104,16 @@ def test_a_failing_call_raises_for_every_request_in_it_and_the_next_ones_still_w
     assert np.array_equal(batcher.encode(["after"]), expected(["after"]))
     with pytest.raises(RuntimeError):
         batcher.encode(["boom"])
+
+
+def test_length_batches_keep_a_long_text_from_padding_short_ones() -> None:
+    from qa.onnx_embedder import length_batches
+
+    lengths = [12] * 31 + [256]  # 31 questions and a story arrive in one call
+    batches = length_batches(lengths)
+    assert sorted(i for batch in batches for i in batch) == list(range(32))  # every text, once
+    assert [31] in batches and all(31 not in batch or len(batch) == 1 for batch in batches)
+    assert length_batches([10] * 70) == [list(range(32)), list(range(32, 64)), list(range(64, 70))]
+    mixed = [5, 9, 14, 30, 31, 60, 61, 62, 200, 7, 8]
+    for batch in length_batches(mixed):
+        assert len(batch) * max(mixed[i] for i in batch) <= 1.5 * sum(mixed[i] for i in batch)

@@ -391,3 +391,29 @@ def test_the_source_is_named_and_linked_with_file_and_lines_for_maintainers(
         expect(maint).to_contain_text("sleep.jsonl, lines 1-1")
         small = maint.evaluate("(el) => parseFloat(getComputedStyle(el).fontSize)")
         assert small < link.evaluate("(el) => parseFloat(getComputedStyle(el).fontSize)")
+
+
+@pytest.mark.browser
+def test_the_chat_works_under_its_security_policy_and_cannot_be_framed(
+    page: Page, browser: Browser, chat_server: LiveServer
+) -> None:
+    from qa.api.headers import CONTENT_SECURITY_POLICY
+
+    loaded = page.reload()
+    assert loaded is not None and loaded.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert loaded.headers["x-frame-options"] == "DENY" and loaded.headers["x-content-type-options"] == "nosniff"
+    expect(ask(page, "what do infantile spasms look like?")).to_contain_text("Infantile spasms")  # no console error
+    framer = browser.new_page()
+    refused: list[str] = []
+    framer.on("console", lambda message: refused.append(message.text))
+    try:
+        framer.set_content(f'<iframe id="chat" src="{chat_server.url}/" width="600" height="400"></iframe>')
+        for _ in range(100):  # until the browser reports the refusal (at most 10 s)
+            if any("frame-ancestors" in text for text in refused):
+                break
+            framer.wait_for_timeout(100)
+        inside = framer.frame_locator("#chat").locator("#qa-question textarea")
+        assert inside.count() == 0, "the chat rendered inside another page's frame"
+    finally:
+        framer.close()
+    assert any("frame-ancestors" in text for text in refused), refused
