@@ -17,7 +17,6 @@ from qa.batching import BatchingEmbedder
 from qa.builder import BuildReport, build
 from qa.config import Settings
 from qa.embedder import Embedder, open_embedder
-from qa.errors import QAError
 from qa.index import current_build_dir
 from qa.records import IndexInfo
 from qa.service import open_retriever, open_service
@@ -73,7 +72,7 @@ class Engine:
                     return False
                 self._reload()
                 return True
-        except QAError as exc:  # a damaged or half-removed index: keep serving what we have
+        except Exception as exc:  # a damaged or half-removed index, whatever it raises: keep serving
             if str(exc) != self._refused:
                 _log.warning("index not reloaded, still serving %s: %s", self._served, exc)
                 self._refused = str(exc)

@@ -357,11 +357,11 @@ def _read_build(folder: Path, index_dir: Path) -> tuple[tuple[Entry, ...], np.nd
         raise _broken(folder, index_dir, damaged.format("entries.jsonl")) from exc
     try:
         rows = np.load(folder / "rows.npy")
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, MemoryError) as exc:  # a corrupt header can ask for any size
         raise _broken(folder, index_dir, damaged.format("rows.npy")) from exc
     try:
         vectors = faiss.read_index(str(folder / "vectors.faiss"))
-    except RuntimeError as exc:  # FAISS's C++ errors, a missing file among them, run to several lines
+    except (RuntimeError, MemoryError) as exc:  # FAISS's C++ errors (bad_alloc too) run to several lines
         raise _broken(folder, index_dir, damaged.format("vectors.faiss")) from exc
     return entries, rows, vectors
 

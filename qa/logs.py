@@ -12,15 +12,18 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Mapping
 from contextvars import ContextVar
+from typing import Any
 
 from qa.records import AskResult
 
-__all__ = ["REQUEST_ID", "access", "configure", "log_answer", "request_id_from"]
+__all__ = ["REQUEST_ID", "access", "configure", "log_answer", "loggable_path", "request_id_from"]
 
 REQUEST_ID: ContextVar[str] = ContextVar("qa_request_id", default="-")
 """The id of the HTTP request being served (set by the access-log middleware), "-" outside one."""
 _ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_SESSION = re.compile(r"^(/gradio_api/heartbeat/)[^/]+")
 _access = logging.getLogger("qa.access")
 _answers = logging.getLogger("qa.answers")
 
@@ -28,6 +31,15 @@ _answers = logging.getLogger("qa.answers")
 def request_id_from(given: str | None) -> str | None:
     """A caller's own X-Request-ID, if it is a plain token (anything else could forge log lines)."""
     return given if given is not None and _ID.fullmatch(given) else None
+
+
+def loggable_path(scope: Mapping[str, Any]) -> str:
+    """The path as sent (still percent-encoded, so no decoded newline can forge a line), without the query,
+    cut at 200 characters, with the chat's per-tab session id masked (it would link one tab's requests)."""
+    raw = scope.get("raw_path") or scope.get("path", "").encode("utf-8", "backslashreplace")
+    path = raw.decode("ascii", "backslashreplace").split("?", 1)[0]
+    path = "".join(char if char.isprintable() and char != " " else "?" for char in path)[:200]
+    return _SESSION.sub(r"\1*", path)
 
 
 def access(request_id: str, method: str, path: str, status: int, seconds: float) -> None:
@@ -43,7 +55,7 @@ def log_answer(result: AskResult, *, request_id: str | None = None, question: st
         result.red_flag.tier if result.red_flag.triggered else "none",
     )
     if question is not None:
-        line += " question=" + json.dumps(question, ensure_ascii=False)
+        line += " question=" + json.dumps(question)  # ASCII: no line or paragraph separator gets through
     _answers.info(line)
 
 

@@ -4,6 +4,8 @@ client cannot take the server, other sites cannot use it from a browser, and HTM
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import re
 import socket
@@ -16,7 +18,7 @@ import httpx
 import pytest
 
 from qa.api.headers import CONTENT_SECURITY_POLICY
-from qa.api.limits import TokenBuckets
+from qa.api.limits import TokenBuckets, client_key, limited
 from qa.builder import build
 from qa.config import Settings
 from qa.embedder import Embedder
@@ -102,7 +104,7 @@ def test_every_error_has_the_one_documented_shape(client: httpx.Client) -> None:
     assert unknown["errors"] == [{"loc": ["body", "topk"], "msg": unknown["detail"], "type": "extra_forbidden"}]
     assert "Content-Type: application/json" in form["detail"]
     schema = client.get("/openapi.json").json()
-    assert set(schema["paths"]["/api/ask"]["post"]["responses"]) == {"200", "400", "413", "422", "429", "503"}
+    assert set(schema["paths"]["/api/ask"]["post"]["responses"]) == {"200", "400", "413", "422", "429", "500", "503"}
     assert schema["components"]["schemas"]["ErrorBody"]["required"] == ["detail"]
 
 
@@ -172,15 +174,15 @@ def test_unusual_but_valid_text_is_answered_or_abstained(client: httpx.Client, q
 
 
 @pytest.fixture(scope="module")
-def limited(service: QAService, settings: Settings) -> Iterator[LiveServer]:
+def throttled(service: QAService, settings: Settings) -> Iterator[LiveServer]:
     from qa.web import create_web_app
 
     yield from serve(create_web_app(service, settings.model_copy(update={"rate_limit": 30, "rate_burst": 3})))
 
 
-def test_one_client_over_its_rate_gets_429_with_retry_after(limited: LiveServer) -> None:
+def test_one_client_over_its_rate_gets_429_with_retry_after(throttled: LiveServer) -> None:
     ask = {"question": "what do infantile spasms look like"}
-    with httpx.Client(base_url=limited.url, timeout=30) as http:
+    with httpx.Client(base_url=throttled.url, timeout=30) as http:
         assert [http.post("/api/ask", json=ask).status_code for _ in range(3)] == [200, 200, 200]
         refused = http.post("/api/ask", json=ask)
         assert refused.status_code == 429
@@ -255,3 +257,73 @@ def test_token_buckets_refill_per_client_and_stay_bounded() -> None:
     for client in ("c", "d", "e", "f"):
         assert buckets.take(client) == 0.0
     assert len(buckets._buckets) <= 3
+
+
+def test_ipv6_clients_are_counted_by_their_slash_64_and_admin_calls_are_limited_too() -> None:
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("::ffff:203.0.113.7") == "203.0.113.7" == client_key("203.0.113.7")
+    assert client_key("testclient") == "testclient"
+    assert limited({"method": "POST", "path": "/api/admin/reload"})
+    assert limited({"method": "POST", "path": "/gradio_api/queue/join"})
+    assert not limited({"method": "GET", "path": "/api/health"})
+
+
+def test_gradio_routes_the_chat_never_uses_are_closed(client: httpx.Client) -> None:
+    upload = client.post("/gradio_api/upload", files={"files": ("a.txt", b"x" * 1000)})
+    assert upload.status_code == 404 and "takes no files" in upload.json()["detail"]
+    assert client.get("/gradio_api/stream/abc/close").status_code == 404
+
+
+def test_a_chunked_body_a_route_never_reads_closes_the_connection(live_server: LiveServer) -> None:
+    head = b"POST /api/nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    reply = _raw(live_server.url, head, b"5\r\nhello\r\n")  # the body never ends: it must not be drained
+    assert reply.startswith(b"HTTP/1.1 404 ") and b"connection: close" in reply.lower()
+
+
+def test_a_body_over_the_limit_sent_to_a_stream_ends_cleanly(
+    live_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    head = b"GET /gradio_api/heartbeat/some-session HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    piece = b"a" * 600_000
+    uvicorn = logging.getLogger("uvicorn")  # it does not propagate to the root logger caplog listens on
+    uvicorn.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.ERROR):
+            _raw(live_server.url, head, (b"%x\r\n" % len(piece) + piece + b"\r\n") * 2)
+            health = httpx.get(f"{live_server.url}/api/health")
+    finally:
+        uvicorn.removeHandler(caplog.handler)
+    assert health.status_code == 200
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
+
+
+def test_an_unforeseen_failure_is_a_json_500_with_the_request_id(caplog: pytest.LogCaptureFixture) -> None:
+    """The middleware itself, around an app that fails (the product has no route that does on purpose)."""
+    import asyncio
+
+    from qa.api.accesslog import AccessLog
+
+    typed = "what the user typed"
+
+    async def failing(scope: object, receive: object, send: object) -> None:
+        raise KeyError(typed)  # an exception's message may quote the user: it must not reach the log
+
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    scope = {"type": "http", "method": "GET", "path": "/api/x", "raw_path": b"/api/x", "headers": []}
+    with caplog.at_level(logging.INFO, logger="qa"):
+        asyncio.run(AccessLog(failing)(scope, receive, send))  # type: ignore[arg-type]
+    start, body = sent[0], json.loads(sent[1]["body"])  # type: ignore[arg-type]
+    assert start["status"] == 500
+    request_id = dict(start["headers"])[b"x-request-id"].decode()  # type: ignore[call-overload]
+    assert request_id in body["detail"] and body["errors"] == []
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "unhandled KeyError" in logged and typed not in logged
+    assert f"request_id={request_id} method=GET path=/api/x status=500" in logged

@@ -59,6 +59,9 @@ def _served_log(settings: Settings, tmp_path: Path, **env: str) -> tuple[str, st
             reload = httpx.post(f"{url}/api/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"})
             assert reload.status_code == 200
             assert httpx.post(f"{url}/api/admin/reload", headers={"Authorization": "Bearer wrong"}).status_code == 401
+            # A decoded newline in the path would start a forged line; a tab's session id would link its requests.
+            httpx.get(f"{url}/api/x%0A2026-12-01 00:00:00,000 INFO qa.answers request_id=forged")
+            httpx.post(f"{url}/gradio_api/heartbeat/tab-session-4242")  # GET is an endless stream
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -75,7 +78,9 @@ def test_the_log_holds_outcomes_not_questions_tokens_or_addresses(
     )
     assert answered, text
     assert "path=/api/admin/reload status=200" in text and "path=/api/admin/reload status=401" in text
-    for secret in (MARKER, TOKEN, "Bearer", "198.51.100.23", "127.0.0.1"):
+    assert not re.search(r"^\S+ \S+ INFO qa\.answers request_id=forged", text, re.M), text
+    assert "path=/gradio_api/heartbeat/* status=" in text
+    for secret in (MARKER, TOKEN, "Bearer", "198.51.100.23", "127.0.0.1", "tab-session-4242"):
         assert secret not in text, f"{secret!r} is in the log:\n{text}"
 
 

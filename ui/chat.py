@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import gradio as gr
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from qa import logs
+from qa.api.errors import error_response
 from qa.config import Settings
 from qa.errors import QAError
 from qa.records import QUESTION_MAX_CHARS, AskResult, RedFlag
@@ -146,6 +148,7 @@ class ChatHandlers:
         self, question: str, convo: Conversation, request: gr.Request | None = None
     ) -> tuple[tuple[Any, ...], bool]:
         """(conversation, chatbot, emergency banner, urgent notice) updates, and whether it was answered."""
+        question = question if isinstance(question, str) else ""  # a hand-made event call may send null
         try:
             if len(question.strip()) > QUESTION_MAX_CHARS:
                 return self._too_long(question, convo), False
@@ -280,10 +283,29 @@ def build_chat(service: AskService, settings: Settings, examples: Sequence[str] 
     return page
 
 
+UNUSED_GRADIO_ROUTES = (
+    "/gradio_api/upload",
+    "/gradio_api/process_recording",
+    "/gradio_api/component_server",
+    "/gradio_api/component_server/",
+    "/gradio_api/stream/{rest:path}",
+    "/gradio_api/run-history/{rest:path}",
+    "/gradio_api/runs",
+)
+"""Gradio routes this chat never calls (it takes no files, recordings or streams): closed, so no stranger can
+fill the disk through Gradio's upload folder."""
+
+
 def mount_chat(app: FastAPI, service: AskService, settings: Settings) -> FastAPI:
     """The chat at "/" of `app`, mounted last so the app's own routes (/api, /docs) keep winning."""
+    for path in UNUSED_GRADIO_ROUTES:  # routes before the mount win over it
+        app.add_api_route(path, _not_offered, methods=["GET", "POST", "PUT", "DELETE"], include_in_schema=False)
     mounted: FastAPI = gr.mount_gradio_app(app, build_chat(service, settings), path="/", **_mount_options())
     return mounted
+
+
+def _not_offered(request: Request) -> JSONResponse:
+    return error_response(404, f"{request.url.path} is not offered: the chat takes no files or streams")
 
 
 def _mount_options() -> dict[str, Any]:

@@ -45,6 +45,7 @@ _DESCRIPTIONS = {
     413: "The body is larger than the server accepts (QA_MAX_BODY_BYTES); it was not read.",
     422: "The request does not match the schema; `errors` lists each problem.",
     429: "Too many requests from this client; retry after `Retry-After` seconds.",
+    500: "A failure the server did not foresee; `detail` gives the request id its log has it under.",
     503: "The server cannot answer now (no usable index or model); `detail` says what to fix.",
 }
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}

@@ -6,18 +6,22 @@ setting holds for every front end. Both answer in the API's one error shape.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from starlette.datastructures import Headers
-from starlette.exceptions import HTTPException
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.api.errors import error_response
 
-__all__ = ["BodyLimit", "RateLimit", "TokenBuckets", "limited"]
+__all__ = ["BodyLimit", "RateLimit", "TokenBuckets", "client_key", "limited"]
+
+
+_CLOSE = {"Connection": "close"}
 
 
 def _too_large(limit: int) -> str:
@@ -28,7 +32,10 @@ class BodyLimit:
     """Refuse a body over `limit` bytes: at once from its Content-Length, else as soon as the count passes it.
 
     A 20 MB body is never read into memory: a declared length over the limit is answered before the
-    app runs, and a chunked one is cut off at the first chunk past the limit.
+    app runs; a chunked one is cut off at the first chunk past the limit, the 413 sent from here and
+    the app told the client left, so nothing is raised through the app (or through a stream it is
+    already sending). Any response sent before the body was read whole closes the connection, so an
+    unread body is never drained on a kept-alive one.
     """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
@@ -38,32 +45,44 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.limit:
-            await error_response(413, _too_large(self.limit), {"Connection": "close"})(scope, receive, send)
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > self.limit:
+            await error_response(413, _too_large(self.limit), _CLOSE)(scope, receive, send)
             return
-        seen, started = 0, False
+        seen, started, replaced = 0, False, False
+        read = declared in ("", "0") and "transfer-encoding" not in headers  # no body: nothing left unread
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, read, replaced
+            if replaced:
+                return {"type": "http.disconnect"}
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                # An HTTPException passes through FastAPI's body parsing to its handler (a JSON 413).
-                raise HTTPException(413, _too_large(self.limit), {"Connection": "close"})
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                read = read or not message.get("more_body", False)
+                if seen > self.limit:
+                    if not started:
+                        replaced = True
+                        await error_response(413, _too_large(self.limit), _CLOSE)(scope, receive, send)
+                    return {"type": "http.disconnect"}
             return message
 
         async def watched(message: Message) -> None:
             nonlocal started
-            started = started or message["type"] == "http.response.start"
+            if replaced:  # the app's own reply to a body it never got: the 413 went instead
+                return
+            if message["type"] == "http.response.start":
+                started = True
+                if not read:
+                    MutableHeaders(scope=message)["Connection"] = "close"
             await send(message)
 
         try:
             await self.app(scope, counted, watched)
-        except HTTPException as exc:  # raised where no handler caught it (e.g. inside the chat's app)
-            if started or exc.status_code != 413:
+        except Exception:
+            if not replaced:  # an app that fails on the "client left" it was told about: the 413 is sent
                 raise
-            await error_response(413, _too_large(self.limit), {"Connection": "close"})(scope, receive, send)
 
 
 @dataclass
@@ -75,24 +94,23 @@ class _Bucket:
 class TokenBuckets:
     """One token bucket per client: `burst` requests at once, refilled at `per_minute`. Pure, given a clock.
 
-    Full buckets are forgotten when the table grows past `max_clients`, so a scan from many
-    addresses cannot grow memory without bound.
+    At most `max_clients` are kept, the least recently seen dropped first, so a scan from many
+    addresses cannot grow memory, and no request ever walks the table.
     """
 
     def __init__(
         self, per_minute: int, burst: int, clock: Callable[[], float] = time.monotonic, max_clients: int = 10_000
     ) -> None:
         self.rate, self.burst, self.clock, self.max_clients = per_minute / 60.0, float(burst), clock, max_clients
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
 
     def take(self, client: str) -> float:
         """0 if `client` may go ahead (a token is spent), else the seconds until it may."""
         now = self.clock()
-        bucket = self._buckets.get(client)
-        if bucket is None:
-            if len(self._buckets) >= self.max_clients:
-                self._forget_full(now)
-            bucket = self._buckets[client] = _Bucket(self.burst, now)
+        bucket = self._buckets.pop(client, None) or _Bucket(self.burst, now)
+        self._buckets[client] = bucket  # now the most recently seen
+        if len(self._buckets) > self.max_clients:
+            self._buckets.popitem(last=False)
         bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
         bucket.stamp = now
         if bucket.tokens >= 1.0:
@@ -100,16 +118,26 @@ class TokenBuckets:
             return 0.0
         return (1.0 - bucket.tokens) / self.rate
 
-    def _forget_full(self, now: float) -> None:
-        full = [key for key, b in self._buckets.items() if b.tokens + (now - b.stamp) * self.rate >= self.burst]
-        for key in full or list(self._buckets)[: len(self._buckets) // 2]:
-            del self._buckets[key]
+
+def client_key(host: str) -> str:
+    """Whom a budget belongs to: an IPv6 client holds a whole /64, so that is one client."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def limited(scope: Scope) -> bool:
-    """The requests that cost a model call: asking through the API, and the chat's event calls."""
+    """The requests that cost a model call (asking through the API, the chat's event calls) and the admin ones."""
     path: str = scope.get("path", "")
-    return scope.get("method") == "POST" and (path == "/api/ask" or path.startswith("/gradio_api/"))
+    return scope.get("method") == "POST" and (
+        path == "/api/ask" or path.startswith(("/gradio_api/", "/api/admin/"))  # admin too: no free token guessing
+    )
 
 
 class RateLimit:
@@ -122,7 +150,7 @@ class RateLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and limited(scope):
             client = scope.get("client")
-            wait = self.buckets.take(client[0] if client else "unknown")
+            wait = self.buckets.take(client_key(client[0]) if client else "unknown")
             if wait > 0:
                 seconds = max(1, math.ceil(wait))
                 detail = (

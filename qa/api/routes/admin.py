@@ -21,7 +21,7 @@ from qa.loaders import Problem
 
 # Declared as a bearer scheme, so the schema (and Swagger UI's Authorize button) say how to call these.
 _bearer = HTTPBearer(auto_error=False, description="The server's QA_ADMIN_TOKEN.")
-router = APIRouter(prefix="/admin", tags=["admin"], responses=responses(401, 413, 503))
+router = APIRouter(prefix="/admin", tags=["admin"], responses=responses(401, 413, 429, 500, 503))
 
 
 def _engine(

@@ -51,7 +51,7 @@ DISCLAIMER_HEADER = "X-Disclaimer"
     response_model=AskResult,
     summary="Answer a question with verbatim, cited source passages",
     description=f"Every answer comes with the note, in the `{DISCLAIMER_HEADER}` header: {DISCLAIMER}",
-    responses=responses(400, 413, 422, 429, 503),
+    responses=responses(400, 413, 422, 429, 500, 503),
 )
 def ask(body: AskRequest, service: ServiceDep, settings: SettingsDep, response: Response) -> AskResult:
     # The body is a fixed contract, so the "not medical advice" note travels in a header.

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from qa.api.deps import ServiceDep
+from qa.api.errors import responses
 
 router = APIRouter(tags=["health"])
 
@@ -16,7 +17,9 @@ class Health(BaseModel):
     index_version: str
 
 
-@router.get("/health", response_model=Health, summary="Liveness and the index being served")
+@router.get(
+    "/health", response_model=Health, summary="Liveness and the index being served", responses=responses(500)
+)
 def health(service: ServiceDep) -> Health:
     index = service.index
     return Health(status="ok", entries=index.entries, index_version=index.version)
