@@ -213,9 +213,11 @@ def build_rows(corpus: Path, entries: int, backends: list[str], root: Path) -> R
     texts it embeds. The ONNX export is already in the model cache from the earlier measurements."""
     from bench.corpora import published_entries
     from qa.index import row_texts
+    from qa.loaders import normalise
 
     chosen = published_entries(corpus)[:entries]
-    unique = list({entry.question.lower(): entry for entry in chosen}.values())
+    # One entry per question as `qa index --check` compares them (case, punctuation and spacing aside).
+    unique = list({normalise(entry.question): entry for entry in chosen}.values())
     source = root / "build-corpus.jsonl"
     source.write_text(
         "".join(json.dumps({"id": e.id, "question": e.question, "answer": e.answer}) + "\n" for e in unique)

@@ -13,6 +13,7 @@ os.environ.setdefault("GRADIO_HEARTBEAT_INTERVAL", "0.5")
 os.environ.setdefault("QA_RATE_LIMIT", "0")
 
 import json
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,17 @@ sys.addaudithook(_no_outside_lookups)
 
 DATA = Path(__file__).parent / "data"
 SEED_CORPUS = PROJECT_ROOT / "corpus"
+
+
+SEED_FILE = SEED_CORPUS / "infant_seizures_faq.txt"
+
+
+def copy_seed_corpus(tmp_path: Path) -> Path:
+    """A corpus folder of one's own (a copy of the seed file), for tests that edit or break it."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    shutil.copy(SEED_FILE, folder / SEED_FILE.name)
+    return folder
 
 
 def read_jsonl(name: str) -> list[dict[str, object]]:

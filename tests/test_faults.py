@@ -29,24 +29,18 @@ from qa.engine import Engine
 from qa.errors import IndexMismatchError, IndexWriteError, QAError
 from qa.index import current_build_dir, load_index
 from qa.service import QAService
-from tests.conftest import SEED_CORPUS
+from tests.conftest import SEED_CORPUS, SEED_FILE, copy_seed_corpus
 from tests.fakes import HashingEmbedder
 from tests.harness import serve
 from ui.chat import ChatHandlers, Conversation, Reply
 from ui.feedback import BUSY_SECONDS, FeedbackStore
 
-SEED = SEED_CORPUS / "infant_seizures_faq.txt"
+SEED = SEED_FILE
 TOKEN = "s3cret-admin-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 QA = str(Path(sys.executable).parent / "qa")
 TWITCH = "my baby's face twitches, is that normal?"
 
-
-def _corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    shutil.copy(SEED, folder / SEED.name)
-    return folder
 
 
 def _edit(folder: Path) -> None:
@@ -131,7 +125,7 @@ def test_a_truncated_build_file_names_the_build_and_both_ways_out(tmp_path: Path
 
 
 def test_a_server_keeps_serving_when_current_points_at_a_damaged_build(tmp_path: Path, embedder: Embedder) -> None:
-    corpus = _corpus(tmp_path)
+    corpus = copy_seed_corpus(tmp_path)
     engine = _engine(tmp_path, embedder, [corpus])
     served = engine.service.index.version
     for http in _http(engine):
@@ -224,7 +218,7 @@ def _chattr(flag: str, path: Path) -> None:
 @pytest.mark.parametrize("blocked", [".", "builds"])
 def test_a_read_only_index_folder_leaves_the_previous_build_current(tmp_path: Path, blocked: str) -> None:
     """Root writes through permissions, not through an immutable folder (chattr +i): a read-only folder for real."""
-    corpus, index_dir, embedder = _corpus(tmp_path), tmp_path / "index", HashingEmbedder()
+    corpus, index_dir, embedder = copy_seed_corpus(tmp_path), tmp_path / "index", HashingEmbedder()
     before = build([corpus], index_dir, embedder).folder.name
     _edit(corpus)
     frozen = index_dir / blocked
@@ -246,7 +240,7 @@ def test_a_read_only_index_folder_leaves_the_previous_build_current(tmp_path: Pa
 
 def test_a_pointer_that_cannot_be_replaced_leaves_no_unserved_build_behind(tmp_path: Path) -> None:
     """The last step fails (CURRENT.tmp is in the way): the complete new build nobody points at is removed."""
-    corpus, index_dir, embedder = _corpus(tmp_path), tmp_path / "index", HashingEmbedder()
+    corpus, index_dir, embedder = copy_seed_corpus(tmp_path), tmp_path / "index", HashingEmbedder()
     before = build([corpus], index_dir, embedder).folder.name
     _edit(corpus)
     (index_dir / "CURRENT.tmp").mkdir()
@@ -277,7 +271,7 @@ def test_a_full_disk_fails_in_one_line_and_leaves_the_previous_build_served(
     tmp_path: Path, embedder: Embedder, cache: str
 ) -> None:
     """Warm: the build's own files do not fit. Cold: the embedding cache's shard, written first, does not."""
-    corpus, index_dir = _corpus(tmp_path), tmp_path / "index"
+    corpus, index_dir = copy_seed_corpus(tmp_path), tmp_path / "index"
     before = build([corpus], index_dir, embedder).folder.name
     _edit(corpus)
     if cache == "cold":
@@ -297,7 +291,7 @@ def test_what_a_writer_killed_mid_build_left_is_cleaned_by_the_next_build(tmp_pa
     """A crash (SIGKILL, power) can leave a staging folder and a half shard; Python ignores SIGXFSZ, so the
     limit above cannot make one. Made by hand: half a build in staging, and two temporary shards, one old
     (abandoned) and one fresh (maybe another build's, being written: kept)."""
-    corpus, index_dir, embedder = _corpus(tmp_path), tmp_path / "index", HashingEmbedder()
+    corpus, index_dir, embedder = copy_seed_corpus(tmp_path), tmp_path / "index", HashingEmbedder()
     before = build([corpus], index_dir, embedder).folder
     crashed = index_dir / "builds" / ".staging-crashed"
     shutil.copytree(before, crashed)
@@ -320,7 +314,7 @@ def test_what_a_writer_killed_mid_build_left_is_cleaned_by_the_next_build(tmp_pa
 @pytest.mark.parametrize("listed", ["folder", "files"])
 def test_a_corpus_file_gone_at_reindex_is_a_422_naming_it(tmp_path: Path, embedder: Embedder, listed: str) -> None:
     """Listed by a folder (a link whose file was removed) or by QA_CORPUS itself (a deleted file)."""
-    corpus = _corpus(tmp_path)
+    corpus = copy_seed_corpus(tmp_path)
     extra = tmp_path / "more.md"
     extra.write_text("## Can babies hiccup in the womb?\n\nYes, from about 15 weeks.\n", encoding="utf-8")
     if listed == "folder":

@@ -3,7 +3,6 @@ takes a new build without a restart and without failing a request. Real model, r
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import threading
@@ -21,19 +20,13 @@ from qa.config import Settings
 from qa.embedder import Embedder, SentenceTransformerEmbedder
 from qa.engine import Engine
 from qa.index import current_build_dir, list_builds
-from tests.conftest import SEED_CORPUS
+from tests.conftest import SEED_FILE, copy_seed_corpus
 from tests.harness import serve
 
 runner = CliRunner()
-SEED = SEED_CORPUS / "infant_seizures_faq.txt"
+SEED = SEED_FILE
 TOKEN = "s3cret-admin-token"
 
-
-def _corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    shutil.copy(SEED, folder / SEED.name)
-    return folder
 
 
 def _edit(folder: Path, old: str, new: str) -> None:
@@ -44,7 +37,7 @@ def _edit(folder: Path, old: str, new: str) -> None:
 
 
 def test_a_rebuild_embeds_only_what_changed(tmp_path: Path, embedder: Embedder) -> None:
-    corpus, index = _corpus(tmp_path), tmp_path / "index"
+    corpus, index = copy_seed_corpus(tmp_path), tmp_path / "index"
     first = build([corpus], index, embedder)
     assert len(first.changes.added) == 12 and first.embedded == first.manifest.rows and first.cached == 0
     again = build([corpus], index, embedder)
@@ -84,7 +77,7 @@ def test_check_reports_every_problem_before_any_model_loads(tmp_path: Path) -> N
 
 
 def test_list_and_rollback(tmp_path: Path) -> None:
-    corpus, index = _corpus(tmp_path), tmp_path / "index"
+    corpus, index = copy_seed_corpus(tmp_path), tmp_path / "index"
     assert runner.invoke(app, ["index", "-q", "--corpus", str(corpus), "--index-dir", str(index)]).exit_code == 0
     older = current_build_dir(index).name
     assert runner.invoke(app, ["index", "--rollback", "--index-dir", str(index)]).exit_code == 1  # nothing older
@@ -103,7 +96,7 @@ def test_list_and_rollback(tmp_path: Path) -> None:
 
 @pytest.fixture()
 def engine(tmp_path: Path, embedder: Embedder) -> Engine:
-    corpus = _corpus(tmp_path)
+    corpus = copy_seed_corpus(tmp_path)
     settings = Settings(corpus=[corpus], index_dir=tmp_path / "index", admin_token=TOKEN,
                         feedback_db=tmp_path / "feedback.sqlite3")
     build(settings.corpus, settings.index_dir, embedder)
@@ -196,7 +189,7 @@ def test_every_worker_process_follows_a_build_made_current_elsewhere(
     import os
     import signal
 
-    corpus, index, port = _corpus(tmp_path), tmp_path / "index", _free_port()
+    corpus, index, port = copy_seed_corpus(tmp_path), tmp_path / "index", _free_port()
     env = {**os.environ, "QA_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3")}
     command = [str(Path(sys.executable).parent / "qa"), "serve", "--workers", "2", "--port", str(port),
                "--corpus", str(corpus), "--index-dir", str(index)]
