@@ -51,10 +51,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
-from bench.load_mix import Outcome, Probe, Slowest, adversarial, kinds, outcome, schedule
+from bench.load_mix import ROOT, Outcome, Probe, Slowest, adversarial, kinds, outcome, schedule
 from bench.serving import read_reply, served
 
-ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"
 TOKEN = "load-bench-admin-token"
 CHANGE = ("It is completely normal", "It is entirely normal")

@@ -232,12 +232,9 @@ class OnnxEmbedder:
         self.dimension = size if isinstance(size, int) else self._probe_dimension()
 
     def _probe_dimension(self) -> int:
-        return int(self._run(["dimension"]).shape[1])
+        return int(self._run(self._tokenizer.encode_batch(["dimension"])).shape[1])
 
-    def _run(self, texts: Sequence[str]) -> np.ndarray:
-        return self._run_encoded(self._tokenizer.encode_batch(list(texts)))
-
-    def _run_encoded(self, encodings: Sequence[Encoding]) -> np.ndarray:
+    def _run(self, encodings: Sequence[Encoding]) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros_like(ids)
@@ -264,7 +261,7 @@ class OnnxEmbedder:
 
             batches = tqdm(list(batches), desc="Batches", unit="batch")
         for chosen in batches:
-            out[chosen] = self._run_encoded([encodings[i] for i in chosen])
+            out[chosen] = self._run([encodings[i] for i in chosen])
         return out
 
     def vocabulary(self) -> frozenset[str]:

@@ -13,9 +13,10 @@ import traceback
 import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from qa import logs
+from qa.api.asgi import HTTPMiddleware
 from qa.api.errors import error_response
 
 __all__ = ["HEADER", "AccessLog"]
@@ -24,14 +25,8 @@ HEADER = "X-Request-ID"
 _log = logging.getLogger("qa.access")
 
 
-class AccessLog:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class AccessLog(HTTPMiddleware):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = logs.request_id_from(Headers(scope=scope).get(HEADER)) or uuid.uuid4().hex
         key = HEADER.lower().encode()
         scope["headers"] = [(name, value) for name, value in scope["headers"] if name != key]

@@ -11,7 +11,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from qa.api.asgi import HTTPMiddleware
 
 __all__ = ["CONTENT_SECURITY_POLICY", "SecurityHeaders", "add_cors"]
 
@@ -39,16 +41,10 @@ _HTML = {
 }
 
 
-class SecurityHeaders:
+class SecurityHeaders(HTTPMiddleware):
     """Adds the headers above; API answers also get `Cache-Control: no-store` (they hold health questions)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         api = scope.get("path", "").startswith("/api/")
 
         async def with_headers(message: Message) -> None:

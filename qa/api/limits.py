@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from qa.api.asgi import HTTPMiddleware
 from qa.api.errors import error_response
 
 __all__ = ["BodyLimit", "RateLimit", "TokenBuckets", "client_key", "limited"]
@@ -28,7 +29,7 @@ def _too_large(limit: int) -> str:
     return f"the request body is larger than {limit} bytes; send a shorter one (a question is 1000 characters at most)"
 
 
-class BodyLimit:
+class BodyLimit(HTTPMiddleware):
     """Refuse a body over `limit` bytes: at once from its Content-Length, else as soon as the count passes it.
 
     A 20 MB body is never read into memory: a declared length over the limit is answered before the
@@ -39,12 +40,10 @@ class BodyLimit:
     """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+        super().__init__(app)
+        self.limit = limit
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         declared = headers.get("content-length", "")
         if declared.isascii() and declared.isdigit() and int(declared) > self.limit:
@@ -140,15 +139,16 @@ def limited(scope: Scope) -> bool:
     )
 
 
-class RateLimit:
+class RateLimit(HTTPMiddleware):
     """429 with `Retry-After` for a client over its budget; the client is the peer address (after any
     trusted proxy's X-Forwarded-For, which uvicorn applies for FORWARDED_ALLOW_IPS)."""
 
     def __init__(self, app: ASGIApp, buckets: TokenBuckets, per_minute: int, burst: int) -> None:
-        self.app, self.buckets, self.per_minute, self.burst = app, buckets, per_minute, burst
+        super().__init__(app)
+        self.buckets, self.per_minute, self.burst = buckets, per_minute, burst
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and limited(scope):
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if limited(scope):
             client = scope.get("client")
             wait = self.buckets.take(client_key(client[0]) if client else "unknown")
             if wait > 0:
