@@ -34,6 +34,7 @@ from qa.index import (
     write_error,
 )
 from qa.loaders import CorpusCheck, Problem, check_corpus, fingerprint, raise_for_errors
+from qa.query import SYNONYMS_FILE, Preparer, Synonyms
 from qa.records import Entry
 
 __all__ = ["BuildReport", "Changes", "ReadCorpus", "build", "compare", "read_corpus"]
@@ -115,7 +116,8 @@ def build(
     ensure_writable(index_dir)
     model = CachedEmbedder(embedder, index_dir / "cache" / "embeddings") if cache else embedder
     try:
-        index = build_index(entries, model, read.fingerprint)
+        preparer = Preparer.for_corpus(entries, embedder.vocabulary(), Synonyms.from_file(SYNONYMS_FILE))
+        index = build_index(entries, model, read.fingerprint, check.examples, preparer)
     except OSError as exc:
         if exc.errno in DISK_FULL:  # the cache's write: the build, written beside it, would not fit either
             raise write_error(index_dir, exc) from exc

@@ -123,7 +123,10 @@ def index(
         found = check_corpus(settings.corpus)
         _show_problems(found, every=True)
         errors, warnings = len(found.errors), len(found.warnings)
-        typer.echo(f"{len(found.entries)} entries in {len(found.files)} files: {errors} errors, {warnings} warnings")
+        learned = f" and {len(found.examples)} example questions" if found.examples else ""
+        typer.echo(
+            f"{len(found.entries)} entries{learned} in {len(found.files)} files: {errors} errors, {warnings} warnings"
+        )
         if errors:
             raise typer.Exit(1)
         return None
@@ -139,7 +142,8 @@ def index(
     embedder = open_embedder(settings, progress)
     report = build(settings.corpus, settings.index_dir, embedder, read=read)
     typer.echo(
-        f"Indexed {report.manifest.entries} entries ({report.manifest.rows} vectors) in {report.seconds:.1f} s "
+        f"Indexed {report.manifest.entries} entries ({report.manifest.rows} vectors) and "
+        f"{report.manifest.examples} example questions in {report.seconds:.1f} s "
         f"-> {report.folder} (version {report.manifest.version})\n"
         f"  {report.changes.summary()}; {report.embedded} texts embedded, {report.cached} from the cache"
     )
@@ -231,6 +235,12 @@ def eval_(
         typer.Option("--min-acceptable", min=0.0, max=1.0, help="Exit 1 if acceptable@1 is below this (e.g. 0.95)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    unseen: Annotated[
+        bool,
+        typer.Option(
+            "--unseen", help="Set aside the index's example questions that are in the file, so it is judged as new."
+        ),
+    ] = False,
     index_dir: IndexDirOpt = None,
     model: ModelOpt = None,
 ) -> None:
@@ -239,7 +249,7 @@ def eval_(
     from qa.service import open_service
 
     items = load_labelled(file)  # before the slow model load
-    report = open_service(_settings(index_dir=index_dir, model=model)).evaluate(items)
+    report = open_service(_settings(index_dir=index_dir, model=model)).evaluate(items, unseen=unseen)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
@@ -262,6 +272,12 @@ def render_report(report: Report) -> str:
         f"out-of-scope questions  {report.out_of_scope}",
         f"  abstained             {share(report.abstained, report.out_of_scope)}",
     ]
+    if report.seen:
+        lines += [
+            "",
+            f"note: {report.seen} of these questions are example questions of the index, so the figures above are "
+            "not first sight; --unseen sets them aside",
+        ]
     if report.failures:
         lines += ["", f"{len(report.failures)} failures:"]
     for failure in report.failures:

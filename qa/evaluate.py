@@ -17,12 +17,12 @@ bench's baselines.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.errors import InvalidQuestionError, LabelledFileError
+from qa.loaders.examples import labelled_lines
 from qa.records import QUESTION_MAX_CHARS, validate_question
 
 
@@ -73,6 +73,8 @@ class Report:
     ranked_first: float
     """In-scope questions whose top-ranked entry is acceptable, whatever the threshold."""
     failures: list[Failure] = field(default_factory=list)
+    seen: int = 0
+    """Questions the index holds as example questions: judged on what it learned from them, not first sight."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -83,6 +85,7 @@ class Report:
             "answered_in_scope": round(self.answered, 4) if self.in_scope else None,
             "abstained_out_of_scope": round(self.abstained, 4) if self.out_of_scope else None,
             "ranked_first": round(self.ranked_first, 4) if self.in_scope else None,
+            "seen_as_examples": self.seen,
             "failures": [failure.__dict__ for failure in self.failures],
         }
 
@@ -93,32 +96,17 @@ def load_labelled(path: Path) -> list[Labelled]:
     except (OSError, UnicodeDecodeError) as exc:
         raise LabelledFileError(f"{path}: cannot read it ({exc})") from exc
     items: list[Labelled] = []
-    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines: U+2028 may sit inside a string
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LabelledFileError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
-        except (ValueError, RecursionError) as exc:
-            raise LabelledFileError(f"{path}:{number}: not usable JSON ({exc})") from exc
-        question = raw.get("question") if isinstance(raw, dict) else None
-        expected = raw.get("expected") if isinstance(raw, dict) else None
-        if not isinstance(question, str) or not question.strip():
-            raise LabelledFileError(f"{path}:{number}: needs a non-empty \"question\" string")
+    for number, fields in labelled_lines(text):
+        if isinstance(fields, str):
+            raise LabelledFileError(f"{path}:{number}: {fields}")
+        question = fields["question"]
         try:
             validate_question(question, 1)  # what `ask` would refuse, refused here with the line
         except InvalidQuestionError as exc:
             raise LabelledFileError(
                 f"{path}:{number}: the question must be valid text of at most {QUESTION_MAX_CHARS} characters ({exc})"
             ) from exc
-        if expected == "none":
-            ids: list[str] = []
-        elif isinstance(expected, list) and expected and all(isinstance(i, str) and i for i in expected):
-            ids = expected
-        else:
-            raise LabelledFileError(f'{path}:{number}: "expected" must be a list of entry ids or "none"')
-        items.append(Labelled(question, tuple(ids), str(raw.get("kind", raw.get("style", "")))))
+        items.append(Labelled(question, fields["expected"], str(fields.get("kind", fields.get("style", "")))))
     if not items:
         raise LabelledFileError(f"{path}: no labelled questions in it")
     return items

@@ -10,7 +10,13 @@ The features are cosines, shares, margins and ranks among the candidates (the
 retriever takes a fixed-size pool, so a rank means the same in the fit and in
 service), plus two facts about the message (its length in words, its number of
 question parts), so one set of weights serves a 12-entry corpus and a 16k-entry
-one. Pure logic: the retriever hands in the scores.
+one. The last four read the index's labelled example questions
+(`qa.loaders.examples`): the nearest example of this entry, its lead over the
+nearest example of any other entry or of none, the nearest example the corpus
+does not answer and the share of such examples among the ten nearest, and
+whether the entry has examples at all (a corpus without them, like MedQuAD in
+the fit, shows the ranker what to do then). Pure logic:
+the retriever hands in the scores.
 """
 
 from __future__ import annotations
@@ -36,6 +42,11 @@ NAMES = (
     "question_margin",
     "message_words",
     "question_parts",
+    "example_cosine",
+    "example_margin",
+    "offtopic_example",
+    "offtopic_share",
+    "has_examples",
 )
 """Feature order of every row; the fitted ranker file records it and is refused if it differs."""
 
@@ -67,6 +78,14 @@ class Evidence:
     """The highest BM25 over the whole corpus (candidates are chosen to include it)."""
     message_words: int
     """Words in the message as typed (before synonyms are added)."""
+    example_cosine: np.ndarray
+    """(V, C) best cosine between the view and the entry's example questions (0 if it has none)."""
+    offtopic_cosine: np.ndarray
+    """(V,) best cosine between the view and an example question the corpus does not answer (0 if none)."""
+    offtopic_share: float
+    """Share of the message's nearest example questions (any view) that the corpus does not answer."""
+    has_examples: np.ndarray
+    """(C,) 1 if the entry has example questions."""
 
 
 def without(evidence: Evidence, keep: np.ndarray) -> Evidence:
@@ -87,6 +106,10 @@ def without(evidence: Evidence, keep: np.ndarray) -> Evidence:
         bm25=bm25,
         bm25_best=float(bm25.max()) if len(bm25) else 0.0,
         message_words=evidence.message_words,
+        example_cosine=evidence.example_cosine[:, keep],
+        offtopic_cosine=evidence.offtopic_cosine,
+        offtopic_share=evidence.offtopic_share,
+        has_examples=evidence.has_examples[keep],
     )
 
 
@@ -107,9 +130,20 @@ def _margin(values: np.ndarray) -> np.ndarray:
     return np.asarray(values - best_other, dtype=np.float32)
 
 
+def _example_margin(examples: np.ndarray, offtopic: float) -> np.ndarray:
+    """How far each entry's nearest example is above the nearest example of any other entry, or of none."""
+    if len(examples) < 2:
+        return np.asarray(examples - offtopic, dtype=np.float32)
+    top_two = np.sort(examples)[-2:]
+    best_other = np.maximum(np.where(examples >= top_two[1], top_two[0], top_two[1]), offtopic)
+    return np.asarray(examples - best_other, dtype=np.float32)
+
+
 def rows(evidence: Evidence) -> np.ndarray:
     """(C, len(NAMES)) feature rows, in `NAMES` order."""
     question = evidence.question_cosine.max(axis=0)
+    examples = evidence.example_cosine.max(axis=0)
+    offtopic = float(evidence.offtopic_cosine.max()) if len(evidence.offtopic_cosine) else 0.0
     joint = evidence.joint_cosine.max(axis=0)
     string_match = evidence.string_match.max(axis=0)
     candidates = len(question)
@@ -131,5 +165,10 @@ def rows(evidence: Evidence) -> np.ndarray:
         "question_margin": _margin(question),
         "message_words": np.full(candidates, np.log1p(evidence.message_words)),
         "question_parts": np.full(candidates, float(evidence.question_cosine.shape[0] - 1)),
+        "example_cosine": examples,
+        "example_margin": _example_margin(examples, offtopic),
+        "offtopic_example": np.full(candidates, offtopic),
+        "offtopic_share": np.full(candidates, evidence.offtopic_share),
+        "has_examples": evidence.has_examples,
     }
     return np.stack([np.asarray(columns[name], dtype=np.float32) for name in NAMES], axis=1)

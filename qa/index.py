@@ -8,6 +8,8 @@ Layout under the index folder:
         entries.jsonl        the entries, verbatim
         rows.npy             for each vector: entry number and row kind (question, answer, joint)
         vectors.faiss        inner-product FAISS index of unit vectors: exact, or HNSW for a large corpus
+        examples.jsonl       labelled example questions (`qa.loaders.examples`), if the corpus has any
+        examples.npy         their vectors, embedded from the text as the retriever prepares a message
 
 A build is written to a temporary folder and renamed into place, then
 `CURRENT` is swapped with `os.replace`, so a reader sees the old build or the
@@ -26,8 +28,8 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
 from pathlib import Path
@@ -39,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from qa import filelock, vectorindex
 from qa.embedder import Embedder
 from qa.errors import IndexMismatchError, IndexNotFoundError, IndexWriteError
-from qa.records import Entry
+from qa.records import Entry, Example
 
 FORMAT_VERSION = 2
 KEEP_BUILDS = 3
@@ -74,6 +76,8 @@ class Manifest(BaseModel):
     build_seconds: float
     vector_index: dict[str, str | int] = Field(default_factory=_flat)
     """The FAISS index type and its parameters (`qa.vectorindex`); builds made before it was recorded are flat."""
+    examples: int = 0
+    """Labelled example questions kept with the build (none in builds made before they were)."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,9 @@ class IndexBuild:
     """`RowKind` of each vector."""
     row_text: tuple[str, ...]
     """Text each vector was made from (the matched question, for citations)."""
+    examples: tuple[Example, ...] = ()
+    example_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    """(examples, dimension): one unit vector per example question."""
 
 
 def row_texts(entry: Entry) -> list[tuple[RowKind, str]]:
@@ -101,7 +108,14 @@ def joint_text(entry: Entry) -> str:
     return "\n".join((*entry.questions, entry.answer))
 
 
-def build_index(entries: Sequence[Entry], embedder: Embedder, corpus_fingerprint: str) -> IndexBuild:
+def build_index(
+    entries: Sequence[Entry],
+    embedder: Embedder,
+    corpus_fingerprint: str,
+    examples: Sequence[Example] = (),
+    prepare: Callable[[str], str] = str,
+) -> IndexBuild:
+    """Embed the entries' rows, and the examples as `prepare` (the retriever's clean-up) leaves them."""
     started = time.perf_counter()
     kinds: list[int] = []
     owners: list[int] = []
@@ -111,7 +125,8 @@ def build_index(entries: Sequence[Entry], embedder: Embedder, corpus_fingerprint
             owners.append(number)
             kinds.append(int(kind))
             texts.append(text)
-    matrix = embedder.encode(texts)
+    matrix = embedder.encode([*texts, *(prepare(example.question) for example in examples)])
+    matrix, example_vectors = matrix[: len(texts)], matrix[len(texts) :]
     vectors = vectorindex.create(vectorindex.choose(len(texts)), matrix.reshape(-1, embedder.dimension))
     now = datetime.now(UTC)
     manifest = Manifest(
@@ -125,6 +140,7 @@ def build_index(entries: Sequence[Entry], embedder: Embedder, corpus_fingerprint
         built_at=now.isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - started, 3),
         vector_index=vectorindex.describe(vectors),
+        examples=len(examples),
     )
     return IndexBuild(
         manifest=manifest,
@@ -133,6 +149,8 @@ def build_index(entries: Sequence[Entry], embedder: Embedder, corpus_fingerprint
         row_entry=np.asarray(owners, dtype=np.int32),
         row_kind=np.asarray(kinds, dtype=np.int8),
         row_text=tuple(texts),
+        examples=tuple(examples),
+        example_vectors=np.asarray(example_vectors, dtype=np.float32).reshape(len(examples), embedder.dimension),
     )
 
 
@@ -191,6 +209,11 @@ def _save_locked(build: IndexBuild, index_dir: Path, builds: Path) -> Path:
         np.save(rows, np.stack([build.row_entry, build.row_kind.astype(np.int32)]))
         _write(staging / "rows.npy", rows.getbuffer())
         _write(staging / "vectors.faiss", faiss.serialize_index(build.vectors).data)
+        if build.examples:
+            _write(staging / "examples.jsonl", "".join(e.model_dump_json() + "\n" for e in build.examples).encode())
+            vectors = io.BytesIO()
+            np.save(vectors, build.example_vectors)
+            _write(staging / "examples.npy", vectors.getbuffer())
         final = builds / build.manifest.version
         suffix = 1
         while final.exists():
@@ -390,4 +413,23 @@ def load_index(index_dir: Path, embedder: Embedder) -> IndexBuild:
         found = f"vectors.faiss holds {vectors.ntotal} vectors of {vectors.d} dimensions, not {len(layout)} of"
         raise _broken(folder, index_dir, f"is inconsistent: {found} {manifest.dimension}")
     texts = tuple(text for _, _, text in layout)
-    return IndexBuild(manifest, entries, vectors, owners, kinds, texts)
+    examples, example_vectors = _read_examples(folder, index_dir, manifest)
+    return IndexBuild(manifest, entries, vectors, owners, kinds, texts, examples, example_vectors)
+
+
+def _read_examples(folder: Path, index_dir: Path, manifest: Manifest) -> tuple[tuple[Example, ...], np.ndarray]:
+    if not manifest.examples:
+        return (), np.zeros((0, manifest.dimension), dtype=np.float32)
+    damaged = "is damaged: {} is missing, truncated or corrupt"
+    try:
+        with (folder / "examples.jsonl").open(encoding="utf-8") as lines:
+            examples = tuple(Example.model_validate_json(line) for line in lines if line.strip())
+    except (OSError, ValueError) as exc:
+        raise _broken(folder, index_dir, damaged.format("examples.jsonl")) from exc
+    try:
+        vectors = np.load(folder / "examples.npy")
+    except (OSError, ValueError, EOFError, MemoryError) as exc:
+        raise _broken(folder, index_dir, damaged.format("examples.npy")) from exc
+    if len(examples) != manifest.examples or vectors.shape != (manifest.examples, manifest.dimension):
+        raise _broken(folder, index_dir, "is inconsistent: examples.npy, examples.jsonl and the manifest disagree")
+    return examples, np.asarray(vectors, dtype=np.float32)

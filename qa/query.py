@@ -22,6 +22,8 @@ from pathlib import Path
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from qa.records import Entry
+
 _WORD = re.compile(r"[A-Za-z]+")
 _TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
 
@@ -58,6 +60,9 @@ class Speller:
         return _WORD.sub(lambda match: self.correct_word(match.group(0)), text)
 
 
+SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms.toml"
+
+
 class Synonyms:
     """Adds the corpus's words for lay terms ("fit" -> "seizure") after the question."""
 
@@ -79,6 +84,41 @@ class Synonyms:
             if pattern.search(text) and canonical.lower() not in text.lower() and canonical not in added:
                 added.append(canonical)
         return f"{text} ({', '.join(added)})" if added else text
+
+
+class Preparer:
+    """The clean-up every text to match goes through: tidied, spelling-corrected, lay words expanded.
+
+    One object, used for the messages and for the example questions stored in the index, so the two
+    are embedded from text prepared the same way.
+    """
+
+    def __init__(self, speller: Speller | None, synonyms: Synonyms | None) -> None:
+        self.speller = speller
+        self.synonyms = synonyms
+
+    @classmethod
+    def for_corpus(
+        cls,
+        entries: Iterable[Entry],
+        model_vocabulary: frozenset[str],
+        synonyms: Synonyms | None,
+        spelling: bool = True,
+    ) -> Preparer:
+        """A preparer whose speller knows the corpus's words (`spelling=False`: none, for comparisons)."""
+        if not spelling:
+            return cls(None, synonyms)
+        words = corpus_words(text for entry in entries for text in (*entry.questions, entry.answer))
+        return cls(Speller(words, model_vocabulary), synonyms)
+
+    def __call__(self, text: str) -> str:
+        return self.corrected(normalise(text))
+
+    def corrected(self, text: str) -> str:
+        """Spelling and synonyms only, for text already normalised."""
+        if self.speller is not None:
+            text = self.speller.correct(text)
+        return self.synonyms.expand(text) if self.synonyms is not None else text
 
 
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n+")

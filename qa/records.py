@@ -70,6 +70,16 @@ class Entry(_Frozen):
         return self.questions[0]
 
 
+class Example(_Frozen):
+    """A question as people ask it, labelled with the entries that answer it (none: the corpus does not)."""
+
+    question: str
+    entries: tuple[str, ...] = Field(description="Ids of the entries that answer it; empty: none does.")
+    set: str = Field(description="The labelled set it comes from, so a fit can leave that set out.")
+    source: str = Field(description="File it comes from, relative to the corpus root.")
+    line: int
+
+
 class Citation(_Frozen):
     source: str = Field(description="Corpus file, relative to the corpus root.")
     question: str = Field(description="The source question this answer belongs to.")

@@ -7,15 +7,17 @@ Steps, for each message:
 2. *candidates*: the entries nearest to any view in FAISS (question, answer
    and joint rows), plus the best by BM25 and by word coverage;
 3. *evidence*: every row of each candidate scored exactly, with lexical,
-   string and question-type evidence (`qa.features`);
+   string and question-type evidence, and how close the message is to the
+   index's labelled example questions of each entry and of none (`qa.features`);
 4. *ranking*: the fitted ranker (`qa.ranker`) turns each row into a chance of
    being an acceptable answer; the service abstains under its threshold.
 """
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -27,7 +29,7 @@ from qa.embedder import Embedder
 from qa.index import IndexBuild, RowKind, joint_text
 from qa.lexical import LexicalIndex
 from qa.qtype import QuestionTypes
-from qa.query import Speller, Synonyms, corpus_words, normalise, question_parts
+from qa.query import Preparer, Synonyms, normalise, question_parts
 from qa.ranker import Ranker
 from qa.records import Entry
 
@@ -37,6 +39,8 @@ DENSE_CANDIDATE_ROWS = vectorindex.CANDIDATE_ROWS
 """Nearest FAISS rows per view whose entries become candidates (the index is built to search this deep)."""
 LEXICAL_CANDIDATES = 40
 """Best entries by BM25 and by word coverage that become candidates too."""
+NEIGHBOURS = 10
+"""Nearest example questions whose share of off-topic ones is a feature (a vote, steadier than the nearest one)."""
 
 
 def loose(text: str) -> str:
@@ -75,17 +79,16 @@ class Retriever:
         build: IndexBuild,
         embedder: Embedder,
         ranker: Ranker,
-        speller: Speller | None,
-        synonyms: Synonyms | None,
+        preparer: Preparer,
         types: QuestionTypes | None,
         threshold: float | None = None,
     ) -> None:
         self.build = build
         self.ranker = ranker
         self.threshold = ranker.threshold if threshold is None else threshold
+        self.preparer = preparer
         self._embedder = embedder
-        self._speller = speller
-        self._synonyms = synonyms
+        self._bank = ExampleBank(build)
         self._lexical = LexicalIndex([joint_text(entry) for entry in build.entries])
         # Rows of one entry are contiguous: entry n owns rows starts[n]:starts[n + 1].
         self._starts = np.searchsorted(build.row_entry, np.arange(len(build.entries) + 1))
@@ -106,9 +109,20 @@ class Retriever:
         spelling: bool = True,
     ) -> Retriever:
         """A retriever whose speller knows the corpus's words (`spelling=False`: none, for comparisons)."""
-        words = corpus_words(text for entry in build.entries for text in (*entry.questions, entry.answer))
-        speller = Speller(words, embedder.vocabulary()) if spelling else None
-        return cls(build, embedder, ranker, speller, synonyms, types, threshold)
+        preparer = Preparer.for_corpus(build.entries, embedder.vocabulary(), synonyms, spelling)
+        return cls(build, embedder, ranker, preparer, types, threshold)
+
+    def leaving_out(self, sets: Collection[str] = (), questions: Collection[str] = ()) -> Retriever:
+        """The same retriever, blind to the examples of these labelled sets and to examples asking these
+        questions (give or take typing): to judge questions it never learned from."""
+        other = copy.copy(self)
+        other._bank = ExampleBank(self.build, frozenset(sets), frozenset(loose(q) for q in questions))
+        return other
+
+    def known_examples(self, questions: Sequence[str]) -> int:
+        """How many of these questions the index holds as examples (give or take typing)."""
+        held = {loose(example.question) for example in self.build.examples}
+        return sum(loose(question) in held for question in questions)
 
     def _types_of_rows(self, kind: RowKind) -> np.ndarray:
         """(entries, types): the mean type distribution of each entry's rows of one kind."""
@@ -123,17 +137,12 @@ class Retriever:
 
     def prepare(self, text: str) -> str:
         """The text actually matched: tidied, spelling-corrected, lay words expanded."""
-        return self._corrected(normalise(text))
-
-    def _corrected(self, text: str) -> str:
-        if self._speller is not None:
-            text = self._speller.correct(text)
-        return self._synonyms.expand(text) if self._synonyms is not None else text
+        return self.preparer(text)
 
     def views(self, message: str) -> list[str]:
         """The prepared message and its question parts."""
         whole = normalise(message)
-        return [self._corrected(view) for view in (whole, *question_parts(whole))]
+        return [self.preparer.corrected(view) for view in (whole, *question_parts(whole))]
 
     def search(self, question: str, limit: int) -> list[Hit]:
         """The best `limit` distinct entries, best first, whatever their score."""
@@ -153,7 +162,9 @@ class Retriever:
             start += len(group)
         return found
 
-    def _candidates(self, vectors: np.ndarray, coverage: np.ndarray, bm25: np.ndarray) -> np.ndarray:
+    def _candidates(
+        self, vectors: np.ndarray, coverage: np.ndarray, bm25: np.ndarray, examples: np.ndarray
+    ) -> np.ndarray:
         """The same pool whatever the number of answers asked for, so ranks mean what they meant in the fit."""
         if len(self.build.entries) <= LEXICAL_CANDIDATES:  # a small corpus: every entry is a candidate anyway
             return np.arange(len(self.build.entries))
@@ -161,13 +172,15 @@ class Retriever:
         dense = {int(self.build.row_entry[r]) for r in rows.ravel() if r >= 0}
         wide = LEXICAL_CANDIDATES
         lexical = {int(e) for e in np.argsort(-bm25)[:wide]} | {int(e) for e in np.argsort(-coverage.max(0))[:wide]}
-        return np.asarray(sorted(dense | lexical), dtype=np.int64)
+        learned = {int(e) for e in np.argsort(-examples.max(0))[:wide] if examples[:, e].max() > 0}
+        return np.asarray(sorted(dense | lexical | learned), dtype=np.int64)
 
     def _evidence(self, vectors: np.ndarray, views: list[str], words: int) -> Candidates:
         build = self.build
         coverage = np.stack([self._lexical.coverage(view) for view in views])
         bm25 = self._lexical.bm25(views[0])
-        chosen = self._candidates(vectors, coverage, bm25)
+        examples, offtopic, offtopic_share = self._bank.closeness(vectors)
+        chosen = self._candidates(vectors, coverage, bm25, examples)
         # Score every row of each candidate exactly, so no entry is judged on a partial view.
         spans = [np.arange(self._starts[e], self._starts[e + 1]) for e in chosen]
         own_rows = np.concatenate(spans)
@@ -212,6 +225,10 @@ class Retriever:
             bm25=bm25[chosen],
             bm25_best=float(bm25.max()) if len(bm25) else 0.0,
             message_words=words,
+            example_cosine=examples[:, chosen],
+            offtopic_cosine=offtopic,
+            offtopic_share=offtopic_share,
+            has_examples=self._bank.has_examples[chosen],
         )
         return Candidates(chosen, matched, evidence)
 
@@ -220,3 +237,54 @@ class Retriever:
         order = order[:limit]
         entries, texts = self.build.entries, self.build.row_text
         return [Hit(entries[int(found.entries[i])], float(scores[i]), texts[int(found.matched_rows[i])]) for i in order]
+
+
+class ExampleBank:
+    """The build's labelled example questions, as vectors to compare a message with.
+
+    For each view of a message: its best cosine to the examples of each entry (0 for an entry with none,
+    or a negative cosine), and to the examples the corpus does not answer. Examples of the `left_out`
+    sets (or asking the `questions`, in `loose` form) are ignored, so a set is judged by what was learned
+    from the others.
+    """
+
+    def __init__(
+        self, build: IndexBuild, left_out: frozenset[str] = frozenset(), questions: frozenset[str] = frozenset()
+    ) -> None:
+        ids = {entry.id: number for number, entry in enumerate(build.entries)}
+        kept = [
+            n
+            for n, example in enumerate(build.examples)
+            if example.set not in left_out and (not questions or loose(example.question) not in questions)
+        ]
+        vectors = build.example_vectors[kept] if kept else np.zeros((0, build.manifest.dimension), np.float32)
+        self._columns = np.ascontiguousarray(vectors.T)  # (dimension, examples): a product with it is 8x faster
+        pairs = sorted((ids[i], k) for k, n in enumerate(kept) for i in build.examples[n].entries if i in ids)
+        # Pairs grouped by entry, so each entry's best is one `maximum.reduceat` over its run of columns.
+        self._pair_example = np.asarray([k for _, k in pairs], dtype=np.int64)
+        pair_entry = np.asarray([e for e, _ in pairs], dtype=np.int64)
+        self._with_examples, self._runs = np.unique(pair_entry, return_index=True)
+        self._offtopic = np.asarray([k for k, n in enumerate(kept) if not build.examples[n].entries], dtype=np.int64)
+        self._is_offtopic = np.zeros(len(kept), dtype=np.float64)
+        self._is_offtopic[self._offtopic] = 1.0
+        self._entries = len(build.entries)
+        self.has_examples = np.zeros(self._entries, dtype=np.float32)
+        self.has_examples[self._with_examples] = 1.0
+
+    def closeness(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """(views, entries) best cosine to each entry's examples; (views,) best cosine to an off-topic one; the
+        share of the message's `NEIGHBOURS` nearest examples (at any view) that are off-topic."""
+        views = len(vectors)
+        per_entry = np.zeros((views, self._entries), dtype=np.float32)
+        offtopic = np.zeros(views, dtype=np.float32)
+        if not self._columns.shape[1]:
+            return per_entry, offtopic, 0.0
+        similarities = vectors @ self._columns
+        if len(self._pair_example):
+            best = np.maximum.reduceat(similarities[:, self._pair_example], self._runs, axis=1)
+            per_entry[:, self._with_examples] = np.maximum(best, 0.0)
+        if not len(self._offtopic):
+            return per_entry, offtopic, 0.0
+        offtopic = np.maximum(similarities[:, self._offtopic].max(axis=1), 0.0).astype(np.float32)
+        nearest = np.argsort(-similarities.max(axis=0), kind="stable")[:NEIGHBOURS]
+        return per_entry, offtopic, float(self._is_offtopic[nearest].mean())

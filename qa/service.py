@@ -8,8 +8,8 @@ ask) and never reach past it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from pathlib import Path
 
 from qa.config import Settings
 from qa.embedder import Embedder, open_embedder
@@ -17,7 +17,7 @@ from qa.errors import InvalidQuestionError, LabelledFileError
 from qa.evaluate import Labelled, Ranked, Report, evaluate
 from qa.index import load_index
 from qa.qtype import QuestionTypes
-from qa.query import Synonyms
+from qa.query import SYNONYMS_FILE, Synonyms
 from qa.ranker import Ranker
 from qa.records import (
     MESSAGE_MAX_CHARS,
@@ -34,7 +34,6 @@ from qa.records import (
 from qa.retriever import Hit, Retriever
 from qa.safety import RedFlagDetector
 
-SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms.toml"
 SUGGESTIONS = 3
 
 
@@ -113,9 +112,14 @@ class QAService:
             )
         return self._detector.check(text)
 
-    def evaluate(self, items: Sequence[Labelled]) -> Report:
-        """Every labelled question asked as a user would ask it, scored (`qa eval`, the suite's floors)."""
-        known = {entry.id for entry in self._retriever.build.entries}
+    def evaluate(self, items: Sequence[Labelled], unseen: bool = False) -> Report:
+        """Every labelled question asked as a user would ask it, scored (`qa eval`, the suite's floors).
+
+        With `unseen`, the index's example questions that these questions are (give or take typing) are set
+        aside first, so a set the index learned from is judged as if it were new.
+        """
+        retriever = self._retriever
+        known = {entry.id for entry in retriever.build.entries}
         unknown = sorted({i for item in items for i in item.expected} - known)
         if unknown:
             raise LabelledFileError(
@@ -123,7 +127,11 @@ class QAService:
                 + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
                 + "; fix the file or re-index"
             )
-        return evaluate(items, lambda questions: [_ranked(self.ask(q, TOP_K_MAX - SUGGESTIONS)) for q in questions])
+        questions = [item.question for item in items]
+        seen = retriever.known_examples(questions)
+        judge = QAService(retriever.leaving_out(questions=questions), self._detector) if unseen and seen else self
+        report = evaluate(items, lambda asked: [_ranked(judge.ask(q, TOP_K_MAX - SUGGESTIONS)) for q in asked])
+        return dataclasses.replace(report, seen=0 if unseen else seen)
 
     def ask(self, question: str, top_k: int = 3) -> AskResult:
         text = validate_question(question, top_k)

@@ -149,13 +149,21 @@ def test_eval_file_errors_are_one_line(service: QAService, settings: Settings, t
 
 
 def test_eval_of_a_project_set_passes_its_floor(service: QAService, settings: Settings) -> None:
-    """What a content change is checked with in CI: `qa eval FILE --min-acceptable`."""
+    """What a content change is checked with in CI: `qa eval FILE --min-acceptable`; `--unseen` judges a set
+    the index learned from (its questions are example questions) as if it were new."""
     labelled = Path(__file__).parent.parent / "eval" / "retrieval" / "dev3.jsonl"
+    lines = [line for line in labelled.read_text().splitlines() if line.strip()]
     args = ["eval", str(labelled), "--min-acceptable", "0.9", "--index-dir", str(settings.index_dir)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    in_scope = sum('"expected": "none"' not in line for line in labelled.read_text().splitlines() if line.strip())
+    in_scope = sum('"expected": "none"' not in line for line in lines)
     assert f"in-scope questions      {in_scope}" in result.output
+    assert f"note: {len(lines)} of these questions are example questions of the index" in result.output
+    unseen = runner.invoke(app, [*args, "--unseen"])
+    assert unseen.exit_code == 0, unseen.output
+    assert "note:" not in unseen.output
+    judged = [json.loads(runner.invoke(app, [*args, *flag, "--json"]).stdout) for flag in ([], ["--unseen"])]
+    assert [body["seen_as_examples"] for body in judged] == [len(lines), 0]
 
 
 # --- usage errors, flags, start-up checks: what a person at a terminal sees first ------------------

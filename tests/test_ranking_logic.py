@@ -75,6 +75,10 @@ def _evidence(joint: list[float], views: int = 1) -> features.Evidence:
         bm25=np.array(joint, dtype=np.float32) * 10,
         bm25_best=10.0,
         message_words=7,
+        example_cosine=np.zeros_like(row),
+        offtopic_cosine=np.zeros(views, dtype=np.float32),
+        offtopic_share=0.0,
+        has_examples=np.zeros(len(joint), dtype=np.float32),
     )
 
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import CorpusError
-from qa.loaders import faq_text, jsonl, markdown, sidecar, table
+from qa.loaders import examples, faq_text, jsonl, markdown, sidecar, table
 from qa.loaders.check import FUNCTION_WORDS, LONG_ANSWER_CHARS, check_entries, normalise
 from qa.loaders.common import Parsed, Problem, Severity
-from qa.records import Entry
+from qa.records import Entry, Example
 
 __all__ = [
     "FUNCTION_WORDS",
@@ -73,6 +73,8 @@ class CorpusCheck:
     problems: tuple[Problem, ...]
     files: tuple[CorpusFile, ...]
     """The files a loader read."""
+    examples: tuple[Example, ...] = ()
+    """Labelled example questions (`*.examples.jsonl`) whose entries all exist."""
 
     @property
     def errors(self) -> list[Problem]:
@@ -129,8 +131,8 @@ def _supported(files: list[CorpusFile], paths: Sequence[Path], problems: list[Pr
     supported: list[CorpusFile] = []
     for file in files:
         suffix = file.path.suffix.lower()
-        if sidecar.is_sidecar(file.path):
-            continue  # read with the file it describes (`_sidecars`)
+        if sidecar.is_sidecar(file.path) or examples.is_examples(file.path.name):
+            continue  # read with the file it describes (`_sidecars`), or as examples (`_examples`)
         if suffix in LOADERS:
             supported.append(file)
         else:
@@ -191,6 +193,18 @@ def _sidecars(
     return found
 
 
+def _examples(files: list[CorpusFile], problems: list[Problem]) -> list[Example]:
+    found: list[Example] = []
+    for file in files:
+        if examples.is_examples(file.path.name):
+            text = _read(file, problems)
+            if text is not None:
+                parsed, bad = examples.parse(text, file.name)
+                found += parsed
+                problems += bad
+    return found
+
+
 def check_corpus(paths: Sequence[Path]) -> CorpusCheck:
     """Parse every corpus file and check the whole; it never raises for a problem, it reports them all."""
     files, problems = _walk(paths)
@@ -206,7 +220,9 @@ def check_corpus(paths: Sequence[Path]) -> CorpusCheck:
     problems.extend(check_entries(entries))
     if supported and not entries and not any(problem.severity == "error" for problem in problems):
         problems.append(_problem("", "the corpus holds no entries"))
-    return CorpusCheck(tuple(entries), tuple(_sort(files, problems)), tuple(supported))
+    usable, unknown = examples.known(_examples(files, problems), (entry.id for entry in entries))
+    problems.extend(unknown)
+    return CorpusCheck(tuple(entries), tuple(_sort(files, problems)), tuple(supported), tuple(usable))
 
 
 def raise_for_errors(problems: Sequence[Problem]) -> None:
