@@ -123,6 +123,7 @@ def build(
             raise write_error(index_dir, exc) from exc
         raise
     folder = save_index(index, index_dir)
-    embedded, cached = (model.misses, model.hits) if isinstance(model, CachedEmbedder) else (index.manifest.rows, 0)
+    texts = index.manifest.rows + index.manifest.examples
+    embedded, cached = (model.misses, model.hits) if isinstance(model, CachedEmbedder) else (texts, 0)
     seconds = time.perf_counter() - started
     return BuildReport(index.manifest, folder, seconds, changes, embedded, cached, tuple(check.warnings))

@@ -10,7 +10,7 @@ The features are cosines, shares, margins and ranks among the candidates (the
 retriever takes a fixed-size pool, so a rank means the same in the fit and in
 service), plus two facts about the message (its length in words, its number of
 question parts), so one set of weights serves a 12-entry corpus and a 16k-entry
-one. The last four read the index's labelled example questions
+one. The last five read the index's labelled example questions
 (`qa.loaders.examples`): the nearest example of this entry, its lead over the
 nearest example of any other entry or of none, the nearest example the corpus
 does not answer and the share of such examples among the ten nearest, and

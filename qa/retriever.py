@@ -112,11 +112,16 @@ class Retriever:
         preparer = Preparer.for_corpus(build.entries, embedder.vocabulary(), synonyms, spelling)
         return cls(build, embedder, ranker, preparer, types, threshold)
 
-    def leaving_out(self, sets: Collection[str] = (), questions: Collection[str] = ()) -> Retriever:
-        """The same retriever, blind to the examples of these labelled sets and to examples asking these
-        questions (give or take typing): to judge questions it never learned from."""
+    def leaving_out(
+        self, sets: Collection[str] = (), questions: Collection[str] = (), entries: Collection[str] = ()
+    ) -> Retriever:
+        """The same retriever, blind to the examples of these labelled sets, to examples asking these questions
+        (give or take typing), and to examples of these entries (as if they were new content): to judge
+        questions it never learned from."""
         other = copy.copy(self)
-        other._bank = ExampleBank(self.build, frozenset(sets), frozenset(loose(q) for q in questions))
+        other._bank = ExampleBank(
+            self.build, frozenset(sets), frozenset(loose(q) for q in questions), frozenset(entries)
+        )
         return other
 
     def known_examples(self, questions: Sequence[str]) -> int:
@@ -244,18 +249,24 @@ class ExampleBank:
 
     For each view of a message: its best cosine to the examples of each entry (0 for an entry with none,
     or a negative cosine), and to the examples the corpus does not answer. Examples of the `left_out`
-    sets (or asking the `questions`, in `loose` form) are ignored, so a set is judged by what was learned
-    from the others.
+    sets, asking the `questions` (in `loose` form) or naming the `entries` are ignored, so a set is judged by
+    what was learned from the others, and an entry as if it had no examples yet.
     """
 
     def __init__(
-        self, build: IndexBuild, left_out: frozenset[str] = frozenset(), questions: frozenset[str] = frozenset()
+        self,
+        build: IndexBuild,
+        left_out: frozenset[str] = frozenset(),
+        questions: frozenset[str] = frozenset(),
+        entries: frozenset[str] = frozenset(),
     ) -> None:
         ids = {entry.id: number for number, entry in enumerate(build.entries)}
         kept = [
             n
             for n, example in enumerate(build.examples)
-            if example.set not in left_out and (not questions or loose(example.question) not in questions)
+            if example.set not in left_out
+            and not (questions and loose(example.question) in questions)
+            and not entries.intersection(example.entries)
         ]
         vectors = build.example_vectors[kept] if kept else np.zeros((0, build.manifest.dimension), np.float32)
         self._columns = np.ascontiguousarray(vectors.T)  # (dimension, examples): a product with it is 8x faster

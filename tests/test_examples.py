@@ -43,6 +43,7 @@ def _corpus(tmp_path: Path, examples: str) -> Path:
 def test_examples_are_read_beside_the_entries_with_their_set(tmp_path: Path) -> None:
     lines = [
         {"question": "y is sky blu", "expected": ["why-is-the-sky-blue"]},
+        {"question": "fish lungs??", "expected": ["how-do-fish-breathe"]},
         {"question": "what do fish eat", "expected": "none", "set": "near-misses"},
     ]
     folder = _corpus(tmp_path, "".join(json.dumps(line) + "\n" for line in lines))
@@ -50,7 +51,8 @@ def test_examples_are_read_beside_the_entries_with_their_set(tmp_path: Path) -> 
     assert [e.id for e in check.entries] == ["why-is-the-sky-blue", "how-do-fish-breathe"]
     assert [(e.question, e.entries, e.set, e.line) for e in check.examples] == [
         ("y is sky blu", ("why-is-the-sky-blue",), "faq", 1),
-        ("what do fish eat", (), "near-misses", 2),
+        ("fish lungs??", ("how-do-fish-breathe",), "faq", 2),
+        ("what do fish eat", (), "near-misses", 3),
     ]
     assert check.problems == ()
 
@@ -64,6 +66,8 @@ def test_bad_example_lines_name_their_line_and_unknown_entries_only_warn(tmp_pat
         (2, "error", "not valid JSON"),
         (3, "error", '"expected" must be a list of entry ids or "none"'),
         (4, "warning", "example names an-entry-since-removed, not an entry of the corpus; it is skipped"),
+        (7, "warning", "entry how-do-fish-breathe has no example questions while 1 entries do; until it has some it "
+         "is found mostly by its own questions: add a few to an .examples.jsonl file"),
     ]
     assert [e.question for e in check.examples] == ["ok"]
 
@@ -102,6 +106,7 @@ def test_the_bank_scores_each_entry_by_its_nearest_example_and_leaves_sets_out()
     per_entry, offtopic, share = ExampleBank(build, questions=frozenset({"what do fish eat"})).closeness(vectors)
     assert offtopic[1] == 0.0 and share == 0.0
     assert ExampleBank(build, frozenset({"a"})).has_examples.tolist() == [0.0, 1.0]
+    assert ExampleBank(build, entries=frozenset({"fish"})).has_examples.tolist() == [1.0, 0.0]  # fish as if new
 
 
 def test_example_margin_is_the_lead_over_other_entries_and_over_off_topic_examples() -> None:
@@ -135,3 +140,12 @@ def test_the_seed_examples_are_the_training_sets_and_no_frozen_set() -> None:
         assert written == labelled, name
     frozen = {path.stem for path in EVAL.glob("*_frozen.jsonl")}
     assert frozen and not frozen & set(sets)
+
+
+def test_an_example_marked_none_that_the_corpus_now_answers_is_a_warning(tmp_path: Path) -> None:
+    """New content can answer what an example called unanswered; the check says which entry, to relabel it."""
+    body = '{"question": "how do fish breathe", "expected": "none"}\n'
+    check = check_corpus([_corpus(tmp_path, body)])
+    assert [(p.severity, p.message.split(";")[0]) for p in check.problems] == [
+        ("warning", 'example marked "none" asks the question of entry how-do-fish-breathe')
+    ]

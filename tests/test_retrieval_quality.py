@@ -10,9 +10,12 @@ judging the set left out, with the other sets as examples.
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
+from qa.builder import build
 from qa.config import PROJECT_ROOT, Settings
 from qa.embedder import Embedder
 from qa.evaluate import load_labelled
@@ -22,7 +25,7 @@ from qa.qtype import QuestionTypes
 from qa.ranker import Ranker
 from qa.records import Entry
 from qa.service import QAService, open_retriever
-from tests.conftest import SEED_CORPUS
+from tests.conftest import SEED_CORPUS, copy_seed_corpus
 
 EVAL = PROJECT_ROOT / "eval" / "retrieval"
 ENTRIES = load_corpus([SEED_CORPUS])
@@ -145,3 +148,33 @@ def test_alternate_question_is_cited_when_it_is_the_match(service: QAService) ->
     result = service.ask("What are the symptoms of a seizure in a child?")
     assert result.answers[0].citation.question == "What are the symptoms of a seizure in a child?"
     assert result.answers[0].citation.lines == (21, 27)
+
+
+NEW_ENTRY = """
+
+Can a baby have a seizure while asleep?
+
+Yes. A seizure can happen while a baby is asleep. It may look like jerking, stiffening or unusual movements,
+and it may wake the baby.
+"""
+
+
+def test_a_new_entry_without_examples_is_found_by_its_question_and_warned_about(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    """Content grows before its examples do: the new entry answers its own question (give or take typing), the
+    build warns that it needs examples, and the other entries keep theirs."""
+    folder = copy_seed_corpus(tmp_path)
+    shutil.copy(SEED_CORPUS / "infant_seizures_faq.examples.jsonl", folder)
+    with (folder / "infant_seizures_faq.txt").open("a", encoding="utf-8") as corpus:
+        corpus.write(NEW_ENTRY)
+    index = tmp_path / "index"
+    report = build([folder], index, embedder)
+    new = "can-a-baby-have-a-seizure-while-asleep"
+    assert [w.message.split(" has ")[0] for w in report.warnings] == [f"entry {new}"]
+    retriever = open_retriever(Settings(corpus=[folder], index_dir=index), embedder)
+    for question in ("Can a baby have a seizure while asleep?", "can a baby have a seizure while asleep"):
+        hit = retriever.search(question, 1)[0]
+        assert (hit.entry.id, hit.score >= retriever.threshold) == (new, True), (question, hit.entry.id, hit.score)
+    for entry in ENTRIES:
+        assert retriever.search(entry.question, 1)[0].entry.id == entry.id

@@ -220,7 +220,7 @@ def check_corpus(paths: Sequence[Path]) -> CorpusCheck:
     problems.extend(check_entries(entries))
     if supported and not entries and not any(problem.severity == "error" for problem in problems):
         problems.append(_problem("", "the corpus holds no entries"))
-    usable, unknown = examples.known(_examples(files, problems), (entry.id for entry in entries))
+    usable, unknown = examples.known(_examples(files, problems), entries)
     problems.extend(unknown)
     return CorpusCheck(tuple(entries), tuple(_sort(files, problems)), tuple(supported), tuple(usable))
 

@@ -21,11 +21,12 @@ warning and is skipped: removing content must not be blocked by its examples.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from qa.loaders.check import normalise
 from qa.loaders.common import Problem
-from qa.records import Example
+from qa.records import Entry, Example
 
 SUFFIX = ".examples.jsonl"
 
@@ -72,19 +73,34 @@ def parse(text: str, source: str) -> tuple[list[Example], list[Problem]]:
         if isinstance(fields, str):
             problems.append(Problem(source=source, line=number, message=fields))
             continue
-        group = str(fields.get("set", default_set))
+        named = fields.get("set")
+        group = named if isinstance(named, str) and named else default_set
         question = fields["question"].strip()
         examples.append(Example(question=question, entries=fields["expected"], set=group, source=source, line=number))
     return examples, problems
 
 
-def known(examples: Sequence[Example], entry_ids: Iterable[str]) -> tuple[list[Example], list[Problem]]:
-    """The examples whose entries all exist; a warning for each that names one the corpus lacks."""
-    ids = set(entry_ids)
+def known(examples: Sequence[Example], entries: Sequence[Entry]) -> tuple[list[Example], list[Problem]]:
+    """The examples whose entries all exist; a warning for each that names one the corpus lacks, for each
+    marked "none" that asks an entry's own question (new content answers it now: relabel it), and for each
+    entry left without examples while others have some (`unlearned`)."""
+    owners = {normalise(question): entry.id for entry in entries for question in entry.questions}
+    ids = {entry.id for entry in entries}
     kept: list[Example] = []
     problems: list[Problem] = []
     for example in examples:
         missing = [i for i in example.entries if i not in ids]
+        answered = owners.get(normalise(example.question)) if not example.entries else None
+        if answered:
+            problems.append(
+                Problem(
+                    source=example.source,
+                    line=example.line,
+                    message=f'example marked "none" asks the question of entry {answered}; label it with that '
+                    "entry (the corpus answers it now)",
+                    severity="warning",
+                )
+            )
         if missing:
             problems.append(
                 Problem(
@@ -97,4 +113,26 @@ def known(examples: Sequence[Example], entry_ids: Iterable[str]) -> tuple[list[E
             )
         else:
             kept.append(example)
-    return kept, problems
+    return kept, problems + unlearned(kept, entries)
+
+
+def unlearned(examples: Sequence[Example], entries: Sequence[Entry]) -> list[Problem]:
+    """A warning for each entry with no example while others have some.
+
+    The ranker leans on examples where a corpus has them, so such an entry (new content, usually) is found by
+    its own questions and close copies, but a paraphrase goes to an entry that has examples, or to nothing.
+    """
+    taught = {i for example in examples for i in example.entries}
+    if not taught:
+        return []
+    return [
+        Problem(
+            source=entry.source,
+            line=entry.lines[0],
+            message=f"entry {entry.id} has no example questions while {len(taught)} entries do; until it has some "
+            "it is found mostly by its own questions: add a few to an .examples.jsonl file",
+            severity="warning",
+        )
+        for entry in entries
+        if entry.id not in taught
+    ]
