@@ -92,28 +92,18 @@ def known(examples: Sequence[Example], entries: Sequence[Entry]) -> tuple[list[E
         missing = [i for i in example.entries if i not in ids]
         answered = owners.get(normalise(example.question)) if not example.entries else None
         if answered:
-            problems.append(
-                Problem(
-                    source=example.source,
-                    line=example.line,
-                    message=f'example marked "none" asks the question of entry {answered}; label it with that '
-                    "entry (the corpus answers it now)",
-                    severity="warning",
-                )
-            )
+            problems.append(_warning(example, f'example marked "none" asks the question of entry {answered}; '
+                                     "label it with that entry (the corpus answers it now)"))
         if missing:
-            problems.append(
-                Problem(
-                    source=example.source,
-                    line=example.line,
-                    message=f"example names {', '.join(missing)}, not an entry of the corpus; it is skipped "
-                    "(fix the id, or remove the line)",
-                    severity="warning",
-                )
-            )
+            problems.append(_warning(example, f"example names {', '.join(missing)}, not an entry of the corpus; "
+                                     "it is skipped (fix the id, or remove the line)"))
         else:
             kept.append(example)
     return kept, problems + unlearned(kept, entries)
+
+
+def _warning(example: Example, message: str) -> Problem:
+    return Problem(source=example.source, line=example.line, message=message, severity="warning")
 
 
 def unlearned(examples: Sequence[Example], entries: Sequence[Entry]) -> list[Problem]:
