@@ -27,7 +27,7 @@ from qa.fitting import Sample
 from qa.index import IndexBuild, build_index
 from qa.loaders import check_corpus, raise_for_errors
 from qa.qtype import QuestionTypes
-from qa.query import SYNONYMS_FILE, Preparer, Synonyms
+from qa.query import Preparer, shipped_synonyms
 from qa.ranker import Linear, Ranker
 from qa.records import Entry, Example
 from qa.retriever import Retriever
@@ -71,7 +71,7 @@ def open_corpus(name: str, path: Path | None, examples: tuple[str, ...] = ()) ->
     source = path or (ROOT / "corpus")
     entries = published_entries(source)
     model = embedder()
-    preparer = Preparer.for_corpus(entries, model.vocabulary(), Synonyms.from_file(SYNONYMS_FILE))
+    preparer = Preparer.for_corpus(entries, model.vocabulary(), shipped_synonyms())
     build = build_index(entries, model, "bench", examples_of(examples), preparer)
     return Corpus(name, entries, build, model)
 
@@ -126,7 +126,7 @@ def retriever(
     without: frozenset[str] = frozenset(),
 ) -> Retriever:
     """The product's retriever, or with parts taken out (`without`: synonyms, speller, types, parts)."""
-    words = None if "synonyms" in without else Synonyms.from_file(SYNONYMS_FILE)
+    words = None if "synonyms" in without else shipped_synonyms()
     kind = _Whole if "parts" in without else Retriever
     typed = None if "types" in without else types
     return kind.create(corpus.build, corpus.embedder, ranker, words, typed, spelling="speller" not in without)

@@ -34,7 +34,7 @@ from qa.index import (
     write_error,
 )
 from qa.loaders import CorpusCheck, Problem, check_corpus, fingerprint, raise_for_errors
-from qa.query import SYNONYMS_FILE, Preparer, Synonyms
+from qa.query import Preparer, shipped_synonyms
 from qa.records import Entry
 
 __all__ = ["BuildReport", "Changes", "ReadCorpus", "build", "compare", "read_corpus"]
@@ -116,7 +116,7 @@ def build(
     ensure_writable(index_dir)
     model = CachedEmbedder(embedder, index_dir / "cache" / "embeddings") if cache else embedder
     try:
-        preparer = Preparer.for_corpus(entries, embedder.vocabulary(), Synonyms.from_file(SYNONYMS_FILE))
+        preparer = Preparer.for_corpus(entries, embedder.vocabulary(), shipped_synonyms())
         index = build_index(entries, model, read.fingerprint, check.examples, preparer)
     except OSError as exc:
         if exc.errno in DISK_FULL:  # the cache's write: the build, written beside it, would not fit either

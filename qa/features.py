@@ -132,11 +132,8 @@ def _margin(values: np.ndarray) -> np.ndarray:
 
 def _example_margin(examples: np.ndarray, offtopic: float) -> np.ndarray:
     """How far each entry's nearest example is above the nearest example of any other entry, or of none."""
-    if len(examples) < 2:
-        return np.asarray(examples - offtopic, dtype=np.float32)
-    top_two = np.sort(examples)[-2:]
-    best_other = np.maximum(np.where(examples >= top_two[1], top_two[0], top_two[1]), offtopic)
-    return np.asarray(examples - best_other, dtype=np.float32)
+    lead = np.asarray(examples - offtopic, dtype=np.float32)
+    return lead if len(examples) < 2 else np.minimum(_margin(examples), lead)
 
 
 def rows(evidence: Evidence) -> np.ndarray:

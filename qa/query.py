@@ -17,6 +17,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 from rapidfuzz import process
@@ -61,6 +62,12 @@ class Speller:
 
 
 SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms.toml"
+
+
+@cache
+def shipped_synonyms() -> Synonyms:
+    """The project's table, read once per process (every build and every retriever uses it)."""
+    return Synonyms.from_file(SYNONYMS_FILE)
 
 
 class Synonyms:

@@ -17,7 +17,7 @@ from qa.errors import InvalidQuestionError, LabelledFileError
 from qa.evaluate import Labelled, Ranked, Report, evaluate
 from qa.index import load_index
 from qa.qtype import QuestionTypes
-from qa.query import SYNONYMS_FILE, Synonyms
+from qa.query import shipped_synonyms
 from qa.ranker import Ranker
 from qa.records import (
     MESSAGE_MAX_CHARS,
@@ -166,7 +166,7 @@ def open_retriever(settings: Settings, embedder: Embedder) -> Retriever:
         build_,
         embedder,
         Ranker.load(),
-        Synonyms.from_file(SYNONYMS_FILE),
+        shipped_synonyms(),
         QuestionTypes.load(),
         threshold=settings.abstain_threshold,
     )
