@@ -58,12 +58,21 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Found:
+    hits: list[Hit]
+    vector: np.ndarray
+    """The whole message's embedding: the safety check reuses it, so a message costs one model call."""
+
+
+@dataclass(frozen=True)
 class Candidates:
     """The evidence for one message: candidate entry numbers, their evidence, the rows to cite."""
 
     entries: np.ndarray
     matched_rows: np.ndarray
     evidence: features.Evidence
+    vector: np.ndarray
+    """The whole message's embedding (the first view's)."""
 
     @cached_property
     def rows(self) -> np.ndarray:
@@ -151,7 +160,14 @@ class Retriever:
 
     def search(self, question: str, limit: int) -> list[Hit]:
         """The best `limit` distinct entries, best first, whatever their score."""
-        return self.search_many([question], limit)[0]
+        return self.find(question, limit).hits
+
+    def find(self, question: str, limit: int) -> Found:
+        """`search`, with the message's embedding for whoever reads the message next."""
+        return self.find_many([question], limit)[0]
+
+    def find_many(self, questions: Sequence[str], limit: int) -> list[Found]:
+        return [Found(self._hits(found, limit), found.vector) for found in self.evidence_many(questions)]
 
     def search_many(self, questions: Sequence[str], limit: int) -> list[list[Hit]]:
         return [self._hits(found, limit) for found in self.evidence_many(questions)]
@@ -235,7 +251,7 @@ class Retriever:
             offtopic_share=offtopic_share,
             has_examples=self._bank.has_examples[chosen],
         )
-        return Candidates(chosen, matched, evidence)
+        return Candidates(chosen, matched, evidence, vectors[0])
 
     def _hits(self, found: Candidates, limit: int) -> list[Hit]:
         order, scores = self.ranker.order(found.rows)

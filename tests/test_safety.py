@@ -3,6 +3,7 @@ the classifier's training, the rules files' integrity, context checks, and the A
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 from pathlib import Path
@@ -116,6 +117,40 @@ def test_emergency_outranks_urgent_and_names_every_concept(detector: RedFlagDete
     assert set(result.terms) >= {"not_breathing"}
     urgent = detector.check("clusters of jerks every morning")
     assert (urgent.tier, urgent.terms, urgent.banner) == ("urgent", ["infantile_spasms_suspected"], URGENT_NOTICE)
+
+
+@pytest.mark.parametrize(
+    ("text", "normal"), [(t, True) for t in BOOK.normal.found] + [(t, False) for t in BOOK.normal.not_found]
+)
+def test_normal_movements_on_their_own_examples(detector: RedFlagDetector, text: str, normal: bool) -> None:
+    assert bool(BOOK.normal.spans(detector.prepare(text))) is normal, text
+
+
+def test_a_normal_movement_raises_the_second_opinion_s_bar_but_not_the_rules_(
+    full_detector: RedFlagDetector,
+) -> None:
+    # A detector whose classifier fires on anything it finds a little alarming, to see the bar move.
+    assert full_detector.second_opinion is not None
+    eager = copy.copy(full_detector)
+    eager.second_opinion = copy.copy(full_detector.second_opinion)
+    eager.second_opinion.threshold = 0.05
+    told = "tonight I noticed little twitches at the corner of her mouth and her eyelid"
+    normal = "tonight while she was feeding I noticed little twitches at the corner of her mouth and her eyelid"
+    assert not BOOK.normal.spans(eager.prepare(told)) and BOOK.normal.spans(eager.prepare(normal))
+    assert 0.05 < eager.second_opinion.probability(normal) < 0.9
+    assert eager.check(told).triggered
+    assert not eager.check(normal).triggered
+    # The rules still read the whole message.
+    assert full_detector.check(normal + " and now her lips are blue").tier == "emergency"
+
+
+def test_the_retriever_s_vector_names_the_concepts_without_another_model_call(
+    full_detector: RedFlagDetector, embedder: Embedder
+) -> None:
+    text = "he feels like a bag of flour and his eyes are looking through me"
+    own = full_detector.check(text)
+    assert own.triggered
+    assert full_detector.check(text, embedder.encode([text])[0]) == own
 
 
 def test_every_rule_names_a_known_source() -> None:

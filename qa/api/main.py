@@ -17,6 +17,7 @@ from qa.api.headers import SecurityHeaders, add_cors
 from qa.api.limits import BodyLimit, RateLimit, TokenBuckets
 from qa.api.routes import ask, health
 from qa.config import Settings
+from qa.pipeline import AskPipeline
 from qa.service import QAService
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ def create_app(service: QAService, settings: Settings, engine: Engine | None = N
         redoc_url=None,
     )
     app.state.service, app.state.settings = service, settings
+    app.state.pipeline = AskPipeline(service)
     app.include_router(ask.router, prefix="/api")
     app.include_router(health.router, prefix="/api")
     if engine is not None and settings.admin_token:

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from qa.embedder import Embedder
 from qa.records import RedFlag
 from qa.safety.asking import TERSE_WORDS, asked_about, before_asking, open_to_resemblance
@@ -114,7 +116,8 @@ class RedFlagDetector:
     def parse(self, message: str) -> Message:
         return parse(message, self.prepare, self.book.without_other_senses)
 
-    def findings(self, message: str) -> list[Finding]:
+    def findings(self, message: str, vector: np.ndarray | None = None) -> list[Finding]:
+        """`vector`: the message's embedding, if the caller has one (the second opinion then embeds nothing)."""
         parsed = self.parse(message)
         if parsed.asking_only:
             return []
@@ -151,14 +154,18 @@ class RedFlagDetector:
         unjudged = parsed.parts[-1].without(judged, keep=parsed.now) if parsed.parts else ""
         if not found and self.second_opinion is not None and open_to_resemblance(unjudged, parsed.text):
             terse = parsed.words <= TERSE_WORDS
-            opinion = self.second_opinion.opinion(unjudged, terse, DENIED_THRESHOLD if denied_any or cleared else None)
+            # A parent who denied a sign, or who tells of a movement normal in babies ("twitches as she
+            # drifts off"), has answered part of the doubt: the second opinion must be surer to reopen it.
+            normal = bool(self.book.normal.spans(parsed.text))
+            surer = DENIED_THRESHOLD if denied_any or cleared or normal else None
+            opinion = self.second_opinion.opinion(unjudged, terse, surer, vector)
             for concept in opinion.concepts if opinion is not None else ():
                 if not (concept == fever.concept and fever_says is False):
                     found[concept] = self._concepts[concept]
         return list(found.values())
 
-    def check(self, message: str) -> RedFlag:
-        findings = self.findings(message)
+    def check(self, message: str, vector: np.ndarray | None = None) -> RedFlag:
+        findings = self.findings(message, vector)
         if not findings:
             return RedFlag()
         emergency = any(f.tier == "emergency" for f in findings)

@@ -59,6 +59,21 @@ class FeverCheck:
 
 
 @dataclass(frozen=True)
+class NormalMovements:
+    """Movements that are normal in a baby ("twitches when drifting off"): no evidence for the second opinion."""
+
+    sources: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    found: tuple[str, ...] = ()
+    """Example messages in which a normal movement must be found (checked by the suite)."""
+    not_found: tuple[str, ...] = ()
+    """Example messages in which none may be found."""
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        return [match.span() for pattern in self.patterns for match in pattern.finditer(text)]
+
+
+@dataclass(frozen=True)
 class RuleBook:
     rules: tuple[Rule, ...]
     fever: FeverCheck
@@ -69,6 +84,7 @@ class RuleBook:
     """Real words the fuzzy corrector must leave alone ("sneezing" is not "seizing")."""
     senses: tuple[re.Pattern[str], ...]
     """Other senses of alarming words ("a coughing fit"), blanked out before the rules run."""
+    normal: NormalMovements
 
     def without_other_senses(self, text: str) -> str:
         for pattern in self.senses:
@@ -139,6 +155,9 @@ def load_rules(folder: Path = RULES_DIR, words: Path = WORDS_FILE) -> RuleBook:
                 needs=_compile(item.get("needs", []), macros, concept),
             )
         )
+    normal = raw["normal_movements"]
+    if not normal["sources"] or any(source not in sources for source in normal["sources"]):
+        raise ValueError("normal_movements: needs known sources")
     fever = raw["fever_check"]
     if not fever["sources"] or any(source not in sources for source in fever["sources"]):
         raise ValueError("fever_check: needs known sources")
@@ -157,4 +176,10 @@ def load_rules(folder: Path = RULES_DIR, words: Path = WORDS_FILE) -> RuleBook:
         lexicon=frozenset(raw.get("lexicon", {}).get("words", [])),
         keep=frozenset(raw.get("lexicon", {}).get("keep", [])),
         senses=_compile(raw.get("senses", {}).get("patterns", []), macros, "senses"),
+        normal=NormalMovements(
+            sources=tuple(normal["sources"]),
+            patterns=_compile(normal["patterns"], macros, "normal_movements"),
+            found=tuple(normal.get("found", ())),
+            not_found=tuple(normal.get("not_found", ())),
+        ),
     )

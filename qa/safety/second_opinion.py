@@ -205,16 +205,21 @@ class SecondOpinion:
         words = [word for word in text.split() if word not in ENGLISH_STOP_WORDS]
         return max((self._word_weight.get(word, 0.0) for word in words), default=0.0)
 
-    def opinion(self, message: str, terse: bool = False, threshold: float | None = None) -> Opinion | None:
+    def opinion(
+        self, message: str, terse: bool = False, threshold: float | None = None, vector: np.ndarray | None = None
+    ) -> Opinion | None:
         """The tier and concepts of the nearest alarming examples, or None when the message is not alarming.
 
         A terse message ("who wrote this", "lips dusky") gives the classifier little to go on, and short
-        examples in the bank are mostly emergencies, so it must also hold a word alarming on its own."""
+        examples in the bank are mostly emergencies, so it must also hold a word alarming on its own.
+        `vector` is the message's embedding when the caller already has it (the retriever's): naming the
+        concepts then costs no model call of its own."""
         text = self._prepare(message)
         if terse and self._word_weight and self._evidence(text) < self.word_evidence:
             return None
         # Words alone need no embedding to say no; the vector is needed only to name the concepts.
-        vector = self._vector(text) if self._reads_vectors else None
+        if self._reads_vectors:
+            vector = self._vector(text)
         probability = self._probability(text, vector)
         if probability <= max(self.threshold, threshold or 0.0):
             return None

@@ -89,6 +89,8 @@ _RECURS = re.compile(
     r"\b(?:happened|happening|doing it|did it|started|starting|had (?:it|another|one)|having (?:it|another|one)) "
     r"(?:\w+ )?again\b|" + _RECOVERED_BEFORE + r"\bagain (?:today|tonight|now|this (?:morning|afternoon|evening))\b"
     r"|\bstill (?:happening|going|doing it)|\bkeeps? (?:happening|doing (?:it|this|that))\b"
+    r"|\b(?:had|having|has had) (?:another|one more)(?: \w+){0,2} "
+    r"(?:today|tonight|now|just now|earlier|this (?:morning|afternoon|evening))\b"
 )
 
 

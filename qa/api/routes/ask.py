@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from qa import logs
-from qa.api.deps import ServiceDep, SettingsDep
+from qa.api.deps import PipelineDep, SettingsDep
 from qa.api.errors import responses
 from qa.errors import InvalidQuestionError
 from qa.records import QUESTION_MAX_CHARS, TOP_K_MAX, AskResult, validate_question
@@ -53,9 +53,9 @@ DISCLAIMER_HEADER = "X-Disclaimer"
     description=f"Every answer comes with the note, in the `{DISCLAIMER_HEADER}` header: {DISCLAIMER}",
     responses=responses(400, 413, 422, 429, 500, 503),
 )
-def ask(body: AskRequest, service: ServiceDep, settings: SettingsDep, response: Response) -> AskResult:
+async def ask(body: AskRequest, pipeline: PipelineDep, settings: SettingsDep, response: Response) -> AskResult:
     # The body is a fixed contract, so the "not medical advice" note travels in a header.
     response.headers[DISCLAIMER_HEADER] = DISCLAIMER
-    result = service.ask(body.question, body.top_k)
+    result = await pipeline.ask(body.question, body.top_k)  # answered off the event loop, batched
     logs.log_answer(result, question=body.question if settings.log_questions else None)
     return result
