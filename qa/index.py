@@ -390,8 +390,21 @@ def _read_build(folder: Path, index_dir: Path) -> tuple[tuple[Entry, ...], np.nd
 
 
 def load_index(index_dir: Path, embedder: Embedder) -> IndexBuild:
-    """Load the current build, refusing one made with another model, or damaged."""
-    folder = current_build_dir(index_dir)  # read once: a swap meanwhile cannot mix two builds
+    """Load the current build, refusing one made with another model, or damaged.
+
+    A build can be pruned while it is read, when writers make newer ones meanwhile: then the build now
+    current is read instead (a build found damaged where it still lies is an error)."""
+    for attempt in range(3):
+        folder = current_build_dir(index_dir)  # read once per attempt: a swap meanwhile cannot mix two builds
+        try:
+            return _load_build(folder, index_dir, embedder)
+        except IndexMismatchError:
+            if attempt == 2 or (folder.exists() and current_build_dir(index_dir) == folder):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _load_build(folder: Path, index_dir: Path, embedder: Embedder) -> IndexBuild:
     manifest = _manifest(folder, index_dir)
     if manifest.model_id != embedder.model_id or manifest.dimension != embedder.dimension:
         raise IndexMismatchError(
