@@ -394,14 +394,14 @@ def load_index(index_dir: Path, embedder: Embedder) -> IndexBuild:
 
     A build can be pruned while it is read, when writers make newer ones meanwhile: then the build now
     current is read instead (a build found damaged where it still lies is an error)."""
-    for attempt in range(3):
+    for _ in range(2):
         folder = current_build_dir(index_dir)  # read once per attempt: a swap meanwhile cannot mix two builds
         try:
             return _load_build(folder, index_dir, embedder)
         except IndexMismatchError:
-            if attempt == 2 or (folder.exists() and current_build_dir(index_dir) == folder):
+            if folder.exists() and current_build_dir(index_dir) == folder:
                 raise
-    raise AssertionError("unreachable")
+    return _load_build(current_build_dir(index_dir), index_dir, embedder)
 
 
 def _load_build(folder: Path, index_dir: Path, embedder: Embedder) -> IndexBuild:

@@ -40,6 +40,7 @@ class AskPipeline:
         self._workers = workers
         self._threads: list[threading.Thread] = []
         self._starting = threading.Lock()
+        self._counting = threading.Lock()
         self.batches = 0
         """Batches asked so far (with `questions`, how well requests were batched)."""
         self.questions = 0
@@ -89,8 +90,9 @@ class AskPipeline:
             self._answer(batch)
 
     def _answer(self, batch: list[_Asked]) -> None:
-        self.batches += 1
-        self.questions += len(batch)
+        with self._counting:  # two workers: `+=` alone could lose a count
+            self.batches += 1
+            self.questions += len(batch)
         try:
             results: list[AskResult | BaseException] = list(
                 self.service.ask_many([(asked.question, asked.top_k) for asked in batch])

@@ -61,15 +61,6 @@ class Speller:
         return _WORD.sub(lambda match: self.correct_word(match.group(0)), text)
 
 
-SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms.toml"
-
-
-@cache
-def shipped_synonyms() -> Synonyms:
-    """The project's table, read once per process (every build and every retriever uses it)."""
-    return Synonyms.from_file(SYNONYMS_FILE)
-
-
 class Synonyms:
     """Adds the corpus's words for lay terms ("fit" -> "seizure") after the question."""
 
@@ -91,6 +82,15 @@ class Synonyms:
             if pattern.search(text) and canonical.lower() not in text.lower() and canonical not in added:
                 added.append(canonical)
         return f"{text} ({', '.join(added)})" if added else text
+
+
+SYNONYMS_FILE = Path(__file__).parent / "data" / "synonyms.toml"
+
+
+@cache
+def shipped_synonyms() -> Synonyms:
+    """The project's table, read once per process (every build and every retriever uses it)."""
+    return Synonyms.from_file(SYNONYMS_FILE)
 
 
 class Preparer:

@@ -170,7 +170,7 @@ class Retriever:
         return [Found(self._hits(found, limit), found.vector) for found in self.evidence_many(questions)]
 
     def search_many(self, questions: Sequence[str], limit: int) -> list[list[Hit]]:
-        return [self._hits(found, limit) for found in self.evidence_many(questions)]
+        return [found.hits for found in self.find_many(questions, limit)]
 
     def evidence_many(self, questions: Sequence[str]) -> list[Candidates]:
         """Candidates and their feature rows for each message (also what the ranker is fitted on)."""

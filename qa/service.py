@@ -130,7 +130,8 @@ class QAService:
         questions = [item.question for item in items]
         seen = retriever.known_examples(questions)
         judge = QAService(retriever.leaving_out(questions=questions), self._detector) if unseen and seen else self
-        report = evaluate(items, lambda asked: [_ranked(judge.ask(q, TOP_K_MAX - SUGGESTIONS)) for q in asked])
+        depth = TOP_K_MAX - SUGGESTIONS
+        report = evaluate(items, lambda asked: [_ranked(r) for r in judge.ask_many([(q, depth) for q in asked])])
         return dataclasses.replace(report, seen=0 if unseen else seen)
 
     def ask(self, question: str, top_k: int = 3) -> AskResult:

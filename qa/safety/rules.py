@@ -60,7 +60,8 @@ class FeverCheck:
 
 @dataclass(frozen=True)
 class NormalMovements:
-    """Movements that are normal in a baby ("twitches when drifting off"): no evidence for the second opinion."""
+    """Movements that are normal in a baby ("twitches when drifting off"): when one is told, the second opinion
+    must be as sure as after a denied sign to raise a banner (the rules are not affected)."""
 
     sources: tuple[str, ...]
     patterns: tuple[re.Pattern[str], ...]
