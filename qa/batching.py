@@ -22,6 +22,8 @@ from qa.embedder import Embedder
 
 MAX_BATCH = 64
 """Most texts in one model call: past this a batch pads more than it saves."""
+BATCHED = 4
+"""A call of this many texts or more has batched already and does not queue."""
 
 
 @dataclass
@@ -53,9 +55,9 @@ class BatchingEmbedder:
         return self.inner.vocabulary()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if len(texts) > self.max_batch:
-            # A re-index's thousands of texts: straight to the model (safe from several threads), so
-            # questions keep being answered beside it instead of queueing behind it.
+        if len(texts) >= BATCHED:
+            # Already a batch (the API's micro-batches, a re-index's thousands of texts): straight to the
+            # model, which is safe from several threads, so it runs beside other calls instead of behind them.
             return self.inner.encode(texts)
         request = _Request(list(texts))
         with self._lock:

@@ -36,6 +36,8 @@ EXPORT_VERSION = 1
 BATCH = 32
 PADDING_WASTE = 1.5
 """A batch may hold at most this many times its real tokens once padded (`length_batches`)."""
+MICRO_BATCH = range(4, 65)
+"""Texts in a call that runs on one core (`OnnxEmbedder.encode`): the API's micro-batches of concurrent questions."""
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -223,6 +225,10 @@ class OnnxEmbedder:
         options.log_severity_level = 3
         try:
             self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self._one_core = self._session
+            if options.intra_op_num_threads > 1:
+                options.intra_op_num_threads = 1  # runs on the calling thread: several calls side by side
+                self._one_core = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
             self._tokenizer = Tokenizer.from_file(str(model_folder / "tokenizer.json"))
         except Exception as exc:  # a damaged cache file or tokenizer; either way it cannot serve
             raise ModelLoadError(f"cannot load the ONNX model {path}: {str(exc).splitlines()[0]}") from exc
@@ -235,9 +241,9 @@ class OnnxEmbedder:
         self.dimension = size if isinstance(size, int) else self._probe_dimension()
 
     def _probe_dimension(self) -> int:
-        return int(self._run(self._tokenizer.encode_batch(["dimension"])).shape[1])
+        return int(self._run(self._tokenizer.encode_batch(["dimension"]), self._session).shape[1])
 
-    def _run(self, encodings: Sequence[Encoding]) -> np.ndarray:
+    def _run(self, encodings: Sequence[Encoding], session: Any) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros_like(ids)
@@ -246,14 +252,20 @@ class OnnxEmbedder:
             mask[row, : len(encoding.ids)] = 1
         given = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         feeds = {name: given[name] for name in self._inputs}
-        hidden = self._session.run(None, feeds)[0]
+        hidden = session.run(None, feeds)[0]
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return np.asarray(pooled / np.maximum(norms, 1e-12), dtype=np.float32)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Tokenised once, then run in batches of similar length (`length_batches`)."""
+        """Tokenised once, then run in batches of similar length (`length_batches`).
+
+        A lone question, or a build's thousands of texts, gets every core. A micro-batch (`MICRO_BATCH`) is
+        what the API's two workers send side by side under load, while Python work of other requests needs
+        a core too: on all cores each call's threads then wait on whichever one was preempted, so it runs
+        on one core, on the calling thread (measured at 32 requests at once: README, performance).
+        """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(list(texts))
@@ -263,8 +275,9 @@ class OnnxEmbedder:
             from tqdm import tqdm
 
             batches = tqdm(list(batches), desc="Batches", unit="batch")
+        session = self._one_core if len(texts) in MICRO_BATCH else self._session
         for chosen in batches:
-            out[chosen] = self._run([encodings[i] for i in chosen])
+            out[chosen] = self._run([encodings[i] for i in chosen], session)
         return out
 
     def vocabulary(self) -> frozenset[str]:

@@ -12,7 +12,7 @@ import pytest
 from qa.config import Settings
 from qa.embedder import Embedder, SentenceTransformerEmbedder, open_embedder, resolve_model
 from qa.errors import ModelLoadError
-from qa.onnx_embedder import OnnxEmbedder, cache_folder
+from qa.onnx_embedder import MICRO_BATCH, OnnxEmbedder, cache_folder
 
 TEXTS = [
     "my baby's face twitches, is that normal?",
@@ -39,8 +39,10 @@ def test_the_default_backend_is_onnx_and_gives_the_torch_vectors(
     onnx, torch = embedder.encode(TEXTS), torch_embedder.encode(TEXTS)
     assert np.abs(onnx - torch).max() < 1e-5
     assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
-    # Batched or alone, padded or not, a text gets the same vector.
+    # Batched or alone, padded or not, on one core (a micro-batch) or on all, a text gets the same vector.
+    assert len(TEXTS) in MICRO_BATCH and 1 not in MICRO_BATCH and len(TEXTS) * 10 not in MICRO_BATCH
     assert np.abs(embedder.encode(TEXTS[:1])[0] - onnx[0]).max() < 1e-6
+    assert np.abs(embedder.encode(TEXTS * 10)[-len(TEXTS) :] - onnx).max() < 1e-6
     assert embedder.encode([]).shape == (0, 384)
     assert embedder.vocabulary() == torch_embedder.vocabulary()
 

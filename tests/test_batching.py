@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from qa.batching import BatchingEmbedder
+from qa.batching import BATCHED, BatchingEmbedder
 
 
 class SlowFake:
@@ -63,13 +63,17 @@ def test_concurrent_callers_each_get_their_own_vectors_from_shared_calls() -> No
     assert max(fake.calls) <= 16
 
 
-def test_one_request_larger_than_a_batch_is_one_call_that_queues_nobody() -> None:
+@pytest.mark.parametrize("size", [BATCHED, 100])
+def test_a_call_that_is_already_a_batch_goes_past_the_queue(size: int) -> None:
     fake = SlowFake()
-    texts = [f"text {n}" for n in range(100)]
+    texts = [f"text {n}" for n in range(size)]
     batcher = BatchingEmbedder(fake, max_batch=8)
     assert np.array_equal(batcher.encode(texts), expected(texts))
-    assert fake.calls == [100]
-    assert batcher.calls == 0  # it went past the queue: a re-index never holds questions up
+    assert fake.calls == [size]
+    # Past the queue: a re-index never holds questions up, and the API's micro-batches run side by side.
+    assert batcher.calls == 0
+    batcher.encode(texts[: BATCHED - 1])
+    assert batcher.calls == 1  # fewer texts queue, to be batched with other callers'
 
 
 def test_a_broken_model_result_fails_its_batch_and_frees_the_model() -> None:
