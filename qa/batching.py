@@ -1,12 +1,13 @@
 """Concurrent requests share one model call: micro-batching in front of any embedder.
 
-One query at a time leaves most of the model's speed unused: a batch of 32 short questions costs
-little more than one. The server answers each request on its own thread, so requests that arrive
-while the model is busy queue here, and the next model call takes all of them (up to `max_batch`
-texts). Nothing waits on a timer: a request that finds the model idle goes straight in, so a lone
-request pays no batching delay, and under load batches form by themselves from what arrived during the
-previous call. The thread whose request is done hands the next batch to a waiting thread, so no
-request's reply waits on other people's batches.
+One query at a time leaves most of the model's speed unused: a batch of 32 short questions costs little
+more than one. Callers that bring a text or two each (the chat's handlers, each on its own thread) queue
+here while the model is busy, and the next model call takes all of them (up to `max_batch` texts); a
+caller that brings a batch (`BATCHED` texts or more: the API's pipeline, a re-index) has batched already
+and goes straight to the model. Nothing waits on a timer: a request that finds the model idle goes
+straight in, so a lone request pays no batching delay, and under load batches form by themselves from
+what arrived during the previous call. The thread whose request is done hands the next batch to a
+waiting thread, so no request's reply waits on other people's batches.
 """
 
 from __future__ import annotations

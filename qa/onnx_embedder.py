@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qa import filelock
+from qa.batching import BATCHED, MAX_BATCH
 from qa.errors import ModelLoadError
 
 if TYPE_CHECKING:
@@ -36,8 +38,9 @@ EXPORT_VERSION = 1
 BATCH = 32
 PADDING_WASTE = 1.5
 """A batch may hold at most this many times its real tokens once padded (`length_batches`)."""
-MICRO_BATCH = range(4, 65)
-"""Texts in a call that runs on one core (`OnnxEmbedder.encode`): the API's micro-batches of concurrent questions."""
+MICRO_BATCH = range(BATCHED, MAX_BATCH + 1)
+"""Texts in a call that runs on one core (`OnnxEmbedder.encode`): a batch `qa.batching` lets past its queue,
+such as the API's micro-batches of concurrent questions, up to the most one model call should take."""
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -225,20 +228,34 @@ class OnnxEmbedder:
         options.log_severity_level = 3
         try:
             self._session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-            self._one_core = self._session
-            if options.intra_op_num_threads > 1:
-                options.intra_op_num_threads = 1  # runs on the calling thread: several calls side by side
-                self._one_core = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
             self._tokenizer = Tokenizer.from_file(str(model_folder / "tokenizer.json"))
         except Exception as exc:  # a damaged cache file or tokenizer; either way it cannot serve
             raise ModelLoadError(f"cannot load the ONNX model {path}: {str(exc).splitlines()[0]}") from exc
         self._tokenizer.enable_truncation(max_length)
         self._tokenizer.no_padding()
         self._progress = progress
+        self._path, self._options = path, options
+        self._one_core: Any = None if options.intra_op_num_threads > 1 else self._session
+        self._opening = threading.Lock()
         self.model_id = model_id
         self._inputs = {graph_input.name for graph_input in self._session.get_inputs()}
         size = self._session.get_outputs()[0].shape[-1]
         self.dimension = size if isinstance(size, int) else self._probe_dimension()
+
+    def _one_core_session(self) -> Any:
+        """A session with one thread, which runs on the calling thread, so several calls run side by side.
+
+        Opened on the first micro-batch, not at load: it costs a second copy of the weights (about 90 MB
+        and 0.2-0.7 s here), which a command-line `ask` or a build never needs."""
+        with self._opening:
+            if self._one_core is None:
+                import onnxruntime
+
+                self._options.intra_op_num_threads = 1
+                self._one_core = onnxruntime.InferenceSession(
+                    str(self._path), self._options, providers=["CPUExecutionProvider"]
+                )
+            return self._one_core
 
     def _probe_dimension(self) -> int:
         return int(self._run(self._tokenizer.encode_batch(["dimension"]), self._session).shape[1])
@@ -275,7 +292,7 @@ class OnnxEmbedder:
             from tqdm import tqdm
 
             batches = tqdm(list(batches), desc="Batches", unit="batch")
-        session = self._one_core if len(texts) in MICRO_BATCH else self._session
+        session = self._one_core_session() if len(texts) in MICRO_BATCH else self._session
         for chosen in batches:
             out[chosen] = self._run([encodings[i] for i in chosen], session)
         return out
