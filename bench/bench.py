@@ -198,13 +198,13 @@ t = time.perf_counter(); stages = {}
 def mark(name):
     global t
     now = time.perf_counter(); stages[name] = round(now - t, 2); t = now
-from qa.config import Settings; import qa.web; mark("import the web app (FastAPI, FAISS, scikit-learn)")
+from qa.config import Settings; import qa.web; mark("import the web app (FastAPI, FAISS)")
 import ui; mark("import the chat (Gradio)")
 from qa.embedder import open_embedder
 settings = Settings(index_dir=__INDEX__, backend=__BACKEND__)
 embedder = open_embedder(settings); mark("load the model")
 from qa.engine import Engine
-engine = Engine(settings, embedder); mark("open the index, train the safety classifier")
+engine = Engine(settings, embedder); mark("open the index and the safety layer")
 app = qa.web.create_web_app(engine.service, settings, engine); mark("build the web app and the chat")
 engine.service.ask("is twitching in sleep normal"); mark("first answer")
 print(json.dumps(stages))

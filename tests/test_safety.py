@@ -321,15 +321,3 @@ def test_signs_of_a_grown_up_are_not_the_babys(detector: RedFlagDetector, text: 
 )
 def test_context_decides_whose_sign_and_when(detector: RedFlagDetector, text: str, fires: bool) -> None:
     assert detector.check(text).triggered is fires, text
-
-
-def test_the_word_classifier_s_arithmetic_is_scikit_learn_s(full_detector: RedFlagDetector) -> None:
-    """The per-message probability skips scikit-learn's input checks; it must be the same number."""
-    opinion = full_detector.second_opinion
-    assert opinion is not None
-    texts = [opinion._prepare(example.text) for example in load_examples()[::7]]
-    texts += ["", "not breathing", "word " * 300, "he he he he", "😟 ?"]
-    none = np.zeros((1, 0), dtype=np.float32)
-    for text in texts:
-        expected = float(opinion._classifier.predict_proba(opinion._features([text], none))[0, 1])
-        assert abs(opinion._probability(text, None) - expected) < 1e-9, text

@@ -28,7 +28,7 @@ from qa.safety.negation import NEGATION_WINDOW, negated
 from qa.safety.people import about_an_adult, not_a_person
 from qa.safety.rules import Rule, RuleBook, load_rules
 from qa.safety.second_opinion import DEFAULT_FEATURES, Example, SecondOpinion, load_examples
-from qa.safety.text import WordFixer, canonical
+from qa.safety.text import WordFixer, canonical, preparer_fingerprint
 from qa.safety.time import STILL_THERE, told_as_past
 
 DENIED_THRESHOLD = 0.9
@@ -47,22 +47,24 @@ def _scan(rule: Rule, part: Part, recurs: bool) -> tuple[bool, list[Span], bool]
     about, told as past, a toy's or a pet's), and was one of them denied ("she's not floppy")? A match
     given to a grown-up is not judged benign: if that was wrong, the second opinion may still see it."""
     text = part.text
+    matches = [match for pattern in rule.patterns for match in pattern.finditer(text)]
+    if not matches:  # most rules, for most messages: their exceptions need not be read at all
+        return False, [], False
     excluded = [m.span() for pattern in rule.unless for m in pattern.finditer(text)]
     judged: list[Span] = []
     denied = False
-    for pattern in rule.patterns:
-        for match in pattern.finditer(text):
-            overlaps = any(start < match.end() and match.start() < end for start, end in excluded)
-            past = not recurs and told_as_past(text, match.span(), part.starts, resolved=not rule.over_ok)
-            if negated(text, match):
-                judged.append(_with_negation(text, match.span()))
-                denied = True
-            elif overlaps or past or asked_about(text, match):
-                judged.append(match.span())
-            elif not about_an_adult(text, match, part.history):
-                return True, [], False
-            elif not_a_person(text, match):
-                judged.append(match.span())
+    for match in matches:
+        overlaps = any(start < match.end() and match.start() < end for start, end in excluded)
+        past = not recurs and told_as_past(text, match.span(), part.starts, resolved=not rule.over_ok)
+        if negated(text, match):
+            judged.append(_with_negation(text, match.span()))
+            denied = True
+        elif overlaps or past or asked_about(text, match):
+            judged.append(match.span())
+        elif not about_an_adult(text, match, part.history):
+            return True, [], False
+        elif not_a_person(text, match):
+            judged.append(match.span())
     return False, judged, denied
 
 
@@ -104,7 +106,12 @@ class RedFlagDetector:
         self.second_opinion: SecondOpinion | None = None
         if embedder is not None:
             bank = load_examples() if examples is None else examples
-            self.second_opinion = SecondOpinion(embedder, bank, self.prepare, cache_dir=cache_dir, features=features)
+            # What `prepare` reads: a word model kept on disk is read back only under the same lists and code.
+            words = sorted(known_words | self.book.keep)
+            prepared_by = preparer_fingerprint([sorted(self.book.spelling.items()), sorted(self.book.lexicon), words])
+            self.second_opinion = SecondOpinion(
+                embedder, bank, self.prepare, cache_dir=cache_dir, features=features, prepared_by=prepared_by
+            )
         # A concept keeps its own tier and sources, whoever finds it.
         self._concepts = {rule.concept: Finding(rule.concept, rule.tier, rule.sources) for rule in self.book.rules}
         fever = self.book.fever

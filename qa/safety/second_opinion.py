@@ -2,7 +2,7 @@
 
 Rules reach only as far as their patterns, and parents' words go further ("he feels like a bag
 of flour", "the length of two songs on the radio"). A message the rules pass over goes to a
-classifier trained, at start-up, on a bank of labelled example messages
+classifier trained on a bank of labelled example messages
 (`qa/data/redflag_examples.jsonl`, rebuilt from `eval/safety/` by `scripts/redflag_examples.py`, each
 row naming the set it came from): emergency, urgent and benign ones. Benign examples (negations,
 other senses of the words, resolved events) teach it what not to fire on. It fires when the
@@ -15,25 +15,26 @@ training in turn (`bench/safety.py --compare`, 16 sets, 1,679 alarming and 1,084
 character n-grams, the embedding model's sentence vectors and their mixes caught no more emergencies
 with the rules and raised as many or more false alarms (vectors alone: 82.6% of alarming messages
 alone and 42 false alarms, against 94.8% and 20 for words), while costing an embedding per message.
-Training takes well under a second and is deterministic, so the bank stays the only artefact to review.
+Training is deterministic, so the bank stays the only artefact to review; the fitted numbers are kept
+beside the bank's vectors (`word_model`), so only the first start after a change fits.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from qa.embedder import Embedder
+from qa.safety import word_model
+from qa.safety.word_model import WordModel
 
 EXAMPLES_FILE = Path(__file__).resolve().parent.parent / "data" / "redflag_examples.jsonl"
 
@@ -122,88 +123,58 @@ class SecondOpinion:
         k: int = 3,
         cache_dir: Path | None = None,
         features: str = "words",
+        prepared_by: str | None = None,
     ) -> None:
+        """`prepared_by` fingerprints `prepare` (its code and word lists): with it and `cache_dir`, the
+        fitted word model is kept on disk (`word_model`), so a later start prepares and fits nothing."""
         if features not in FEATURES:
             raise ValueError(f"features must be one of {FEATURES}, not {features!r}")
         self._embedder = embedder
         self._prepare = prepare
         self._kinds = features.split("+")
-        texts = [prepare(example.text) for example in examples]
-        alarming = np.array([example.tier is not None for example in examples])
-        named = [i for i, example in enumerate(examples) if example.concepts]
-        # Every example's vector when the classifier reads vectors; otherwise only the named ones', to name concepts.
         self._reads_vectors = "vectors" in self._kinds
-        embedded = list(range(len(texts))) if self._reads_vectors else named
-        found = _vectors(embedder, [texts[i] for i in embedded], cache_dir)
-        vectors = found if self._reads_vectors else np.zeros((len(texts), 0), dtype=np.float32)
-        self._text_features: list[TfidfVectorizer] = []
-        if "words" in self._kinds:
-            self._text_features.append(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2).fit(texts))
-        if "chars" in self._kinds:
-            chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)
-            self._text_features.append(chars.fit(texts))
-        self._classifier = LogisticRegression(C=16, class_weight="balanced", max_iter=5000)
-        self._classifier.fit(self._features(texts, vectors), alarming)
-        # How alarming each word is on its own (its weight in the classifier): a terse message needs one.
-        self._word_weight: dict[str, float] = {}
-        if "words" in self._kinds:
-            weights = self._classifier.coef_[0][: len(self._text_features[0].vocabulary_)]
-            self._word_weight = {
-                term: float(weights[i]) for term, i in self._text_features[0].vocabulary_.items() if " " not in term
-            }
         # Named by the nearest alarming examples that carry rule concepts (hence sources).
-        self._named = [examples[i] for i in named]
-        self._named_vectors = found[named] if self._reads_vectors else found
+        self._named = [example for example in examples if example.concepts]
         self.threshold, self.k = threshold, k
         self.word_evidence = WORD_EVIDENCE
-        self._words_only: tuple[Callable[[str], list[str]], dict[str, tuple[float, float]], float] | None = None
+        self._mixed: _Mixed | None = None
+        self._words: WordModel | None = None
         if self._kinds == ["words"]:
-            words = self._text_features[0]
-            weights = self._classifier.coef_[0]
-            terms = {term: (float(words.idf_[i]), float(weights[i])) for term, i in words.vocabulary_.items()}
-            self._words_only = (words.build_analyzer(), terms, float(self._classifier.intercept_[0]))
+            self._words, self._named_vectors = self._fit_words(examples, cache_dir, prepared_by)
+        else:
+            self._mixed = _Mixed(self._kinds, embedder, examples, prepare, cache_dir)
+            self._words, self._named_vectors = self._mixed.words, self._mixed.named_vectors
 
-    def _features(self, texts: list[str], vectors: np.ndarray) -> sparse.csr_matrix:
-        blocks = [features.transform(texts) for features in self._text_features]
-        if self._reads_vectors:
-            blocks.append(sparse.csr_matrix(vectors))
-        return sparse.hstack(blocks, format="csr")
+    def _fit_words(
+        self, examples: Sequence[Example], cache_dir: Path | None, prepared_by: str | None
+    ) -> tuple[WordModel, np.ndarray]:
+        path = None
+        if cache_dir is not None and prepared_by is not None:
+            path = cache_dir / f"redflag-words-{_key(examples, self._embedder.model_id, prepared_by)}.npz"
+            kept = word_model.load(path)
+            if kept is not None and len(kept[1]) == len(self._named):
+                return kept
+        texts = [self._prepare(example.text) for example in examples]
+        model = word_model.fit(texts, [example.tier is not None for example in examples])
+        vectors = _vectors(self._embedder, [t for t, e in zip(texts, examples, strict=True) if e.concepts], cache_dir)
+        if path is not None:
+            word_model.save(path, model, vectors)
+        return model, vectors
 
     def _vector(self, text: str) -> np.ndarray:
         vector: np.ndarray = self._embedder.encode([text])[0]
         return vector
 
     def _probability(self, text: str, vector: np.ndarray | None) -> float:
-        if self._words_only is not None:
-            return self._words_probability(text, *self._words_only)
-        vectors = vector[None, :] if vector is not None else np.zeros((1, 0), dtype=np.float32)
-        return float(self._classifier.predict_proba(self._features([text], vectors))[0, 1])
-
-    @staticmethod
-    def _words_probability(
-        text: str, analyse: Callable[[str], list[str]], terms: dict[str, tuple[float, float]], intercept: float
-    ) -> float:
-        """The classifier's own arithmetic (sublinear tf x idf, l2 norm, logistic) for one text, without
-        scikit-learn's per-call input checks, which cost several times the sum itself on every message."""
-        counts: dict[str, int] = {}
-        for term in analyse(text):
-            if term in terms:
-                counts[term] = counts.get(term, 0) + 1
-        weighted = [((1.0 + math.log(n)) * terms[term][0], terms[term][1]) for term, n in counts.items()]
-        norm = math.sqrt(sum(w * w for w, _ in weighted)) or 1.0
-        logit = intercept + sum(w * c for w, c in weighted) / norm
-        return 1.0 / (1.0 + math.exp(-logit))
+        if self._mixed is None:
+            assert self._words is not None
+            return self._words.probability(text)
+        return self._mixed.probability(text, vector)
 
     def probability(self, message: str) -> float:
         """How alarming the classifier finds the message, in [0, 1]."""
         text = self._prepare(message)
         return self._probability(text, self._vector(text) if self._reads_vectors else None)
-
-    def _evidence(self, text: str) -> float:
-        """The weight of the most alarming known content word (0 when none is known): "not" or "this" weigh
-        a lot in long messages but say nothing on their own."""
-        words = [word for word in text.split() if word not in ENGLISH_STOP_WORDS]
-        return max((self._word_weight.get(word, 0.0) for word in words), default=0.0)
 
     def opinion(
         self, message: str, terse: bool = False, threshold: float | None = None, vector: np.ndarray | None = None
@@ -215,7 +186,7 @@ class SecondOpinion:
         `vector` is the message's embedding when the caller already has it (the retriever's): naming the
         concepts then costs no model call of its own."""
         text = self._prepare(message)
-        if terse and self._word_weight and self._evidence(text) < self.word_evidence:
+        if terse and self._words is not None and self._words.evidence(text) < self.word_evidence:
             return None
         # Words alone need no embedding to say no; the vector is needed only to name the concepts.
         if self._reads_vectors:
@@ -228,3 +199,65 @@ class SecondOpinion:
         tier = "emergency" if any(n.tier == "emergency" for n in neighbours) else "urgent"
         concepts = tuple(dict.fromkeys(c for n in neighbours if n.tier == tier for c in n.concepts))
         return Opinion(tier=tier, concepts=concepts, probability=probability)
+
+
+def _key(examples: Sequence[Example], model_id: str, prepared_by: str) -> str:
+    """Everything a fitted word model depends on: the bank, how it was prepared, the fit, the library."""
+    bank = [(example.text, example.tier, example.concepts) for example in examples]
+    parts = [word_model.FORMAT, word_model.FIT, version("scikit-learn"), model_id, prepared_by, bank]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+
+class _Mixed:
+    """The other feature options (characters, vectors, mixes), for `bench/safety.py --compare`: fitted
+    at every construction, through scikit-learn, never cached."""
+
+    def __init__(
+        self,
+        kinds: list[str],
+        embedder: Embedder,
+        examples: Sequence[Example],
+        prepare: Callable[[str], str],
+        cache_dir: Path | None,
+    ) -> None:
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        texts = [prepare(example.text) for example in examples]
+        alarming = np.array([example.tier is not None for example in examples])
+        named = [i for i, example in enumerate(examples) if example.concepts]
+        self._reads_vectors = "vectors" in kinds
+        # Every example's vector when the classifier reads vectors; otherwise only the named ones', to name concepts.
+        embedded = list(range(len(texts))) if self._reads_vectors else named
+        found = _vectors(embedder, [texts[i] for i in embedded], cache_dir)
+        vectors = found if self._reads_vectors else np.zeros((len(texts), 0), dtype=np.float32)
+        self._text_features: list[TfidfVectorizer] = []
+        if "words" in kinds:
+            self._text_features.append(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2).fit(texts))
+        if "chars" in kinds:
+            chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)
+            self._text_features.append(chars.fit(texts))
+        self._classifier = LogisticRegression(C=16, class_weight="balanced", max_iter=5000)
+        self._classifier.fit(self._features(texts, vectors), alarming)
+        self.named_vectors = found[named] if self._reads_vectors else found
+        # How alarming each word is on its own (its weight in the classifier): a terse message needs one.
+        self.words: WordModel | None = None
+        if "words" in kinds:
+            vocabulary = self._text_features[0].vocabulary_
+            weights = self._classifier.coef_[0][: len(vocabulary)]
+            idf = self._text_features[0].idf_
+            terms = {term: (float(idf[i]), float(weights[i])) for term, i in vocabulary.items()}
+            # The word block's weights alone, for the terse-message evidence: not this mix's probability.
+            self.words = WordModel(terms, float("nan"), frozenset(ENGLISH_STOP_WORDS))
+
+    def _features(self, texts: list[str], vectors: np.ndarray) -> Any:
+        from scipy import sparse
+
+        blocks = [features.transform(texts) for features in self._text_features]
+        if self._reads_vectors:
+            blocks.append(sparse.csr_matrix(vectors))
+        return sparse.hstack(blocks, format="csr")
+
+    def probability(self, text: str, vector: np.ndarray | None) -> float:
+        vectors = vector[None, :] if vector is not None else np.zeros((1, 0), dtype=np.float32)
+        return float(self._classifier.predict_proba(self._features([text], vectors))[0, 1])

@@ -7,9 +7,12 @@ the same pattern.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -92,3 +95,11 @@ class WordFixer:
 
     def __call__(self, text: str) -> str:
         return _WORD.sub(lambda m: self.fix(m.group(0)), text)
+
+
+def preparer_fingerprint(word_lists: list[object]) -> str:
+    """This module's code and the word lists a preparer reads (spelling, lexicon, known words), hashed:
+    anything derived from prepared text (the kept word model) is read back only under the same one."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(json.dumps(word_lists).encode())
+    return digest.hexdigest()
