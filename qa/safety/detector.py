@@ -26,6 +26,7 @@ from qa.safety.fever import fever_verdict
 from qa.safety.message import Message, Part, Span, parse
 from qa.safety.negation import NEGATION_WINDOW, negated
 from qa.safety.people import about_an_adult, not_a_person
+from qa.safety.prefilter import RulePrefilter
 from qa.safety.rules import Rule, RuleBook, load_rules
 from qa.safety.second_opinion import DEFAULT_FEATURES, Example, SecondOpinion, load_examples
 from qa.safety.text import WordFixer, canonical, preparer_fingerprint
@@ -103,6 +104,7 @@ class RedFlagDetector:
         `features` chooses what its classifier reads (`second_opinion.FEATURES`)."""
         self.book = book or load_rules()
         self._fix = WordFixer(self.book.spelling, self.book.lexicon, known_words | self.book.keep)
+        self._prefilter = RulePrefilter(self.book.rules)
         self.second_opinion: SecondOpinion | None = None
         if embedder is not None:
             bank = load_examples() if examples is None else examples
@@ -135,8 +137,9 @@ class RedFlagDetector:
         cleared = denied_any = False
         for part in parsed.parts:
             judged = []
-            for rule in self.book.rules:
-                if rule.concept in found:
+            could = self._prefilter.candidates(part.text)
+            for number, rule in enumerate(self.book.rules):
+                if rule.concept in found or (could is not None and number not in could):
                     continue
                 fires, spans, denied = _scan(rule, part, parsed.recurs)
                 denied_any |= denied
