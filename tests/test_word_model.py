@@ -104,6 +104,20 @@ def test_anything_the_fit_read_changing_means_a_new_fit(
     assert _kept(tmp_path) != [old] and len(_kept(tmp_path)) == 1  # and it was replaced, not piled up
 
 
+def test_each_model_keeps_its_own(embedder: Embedder, tmp_path: Path) -> None:
+    """Two backends (their own model ids) on one cache must not remove each other's fitted model."""
+
+    class Quantised:
+        model_id = embedder.model_id + "+int8"
+        encode = staticmethod(embedder.encode)
+
+    _opinion(embedder, tmp_path)
+    SecondOpinion(Quantised(), BANK, str.lower, cache_dir=tmp_path, prepared_by="v1")  # type: ignore[arg-type]
+    assert len(_kept(tmp_path)) == 2
+    _opinion(embedder, tmp_path, prepared_by="v2")
+    assert len(_kept(tmp_path)) == 2
+
+
 def test_an_unreadable_kept_model_is_refit(embedder: Embedder, tmp_path: Path) -> None:
     first = _opinion(embedder, tmp_path)
     [path] = _kept(tmp_path)

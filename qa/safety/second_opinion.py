@@ -150,7 +150,8 @@ class SecondOpinion:
     ) -> tuple[WordModel, np.ndarray]:
         path = None
         if cache_dir is not None and prepared_by is not None:
-            path = cache_dir / f"redflag-words-{_key(examples, self._embedder.model_id, prepared_by)}.npz"
+            family = hashlib.sha256(self._embedder.model_id.encode()).hexdigest()[:12]  # each backend its own
+            path = cache_dir / f"redflag-words-{family}-{_key(examples, self._embedder.model_id, prepared_by)}.npz"
             kept = word_model.load(path)
             if kept is not None and len(kept[1]) == len(self._named):
                 return kept

@@ -72,7 +72,9 @@ def fit(texts: Sequence[str], alarming: Sequence[bool]) -> WordModel:
 
 
 def save(path: Path, model: WordModel, vectors: np.ndarray) -> None:
-    """Atomically, and quietly when the folder is read-only: that only costs the next start a fit."""
+    """Atomically, and quietly when the folder is read-only: that only costs the next start a fit.
+
+    `path` is named "<family>-<key>.npz": the family's other files (older banks) are removed."""
     names = sorted(model.terms)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,7 +91,9 @@ def save(path: Path, model: WordModel, vectors: np.ndarray) -> None:
         os.replace(partial, path)
     except OSError:
         return
-    for other in path.parent.glob("redflag-words-*.npz"):  # only the current bank's model is worth keeping
+    # Only the current bank's model is worth keeping, per model: "<family>-<key>.npz" replaces its family's others.
+    family = path.name.rsplit("-", 1)[0]
+    for other in path.parent.glob(f"{family}-*.npz"):
         if other != path and not other.name.endswith(".tmp.npz"):
             other.unlink(missing_ok=True)
 
