@@ -224,7 +224,9 @@ class OnnxEmbedder:
         # Idle ORT threads spin for a while after each run instead of sleeping, so the next run's many small
         # parallel steps need no wake-ups. With numpy and FAISS on one thread (`qa/service.py`), the spin
         # takes no core the answer needs: ask in-process p50 8.2-9.1 ms without it, 6.2-6.5 ms with it
-        # (same process, alternating). Micro-batches run on the one-thread session, which has no pool to spin.
+        # (same process, alternating); over HTTP one at a time 8.4-8.6 ms against 12.3-12.4 ms, while 32 at
+        # once gave 199-217/s against 217-223/s, within this machine's noise. Micro-batches run on the
+        # one-thread session, which has no pool to spin; `--workers N` gives each worker's pool its share.
         options.add_session_config_entry("session.intra_op.allow_spinning", "1")
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3

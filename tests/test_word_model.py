@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -118,12 +119,32 @@ def test_each_model_keeps_its_own(embedder: Embedder, tmp_path: Path) -> None:
     assert len(_kept(tmp_path)) == 2
 
 
-def test_an_unreadable_kept_model_is_refit(embedder: Embedder, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "damage",
+    [lambda data: b"not an npz file", lambda data: data[:100], lambda data: b""],
+    ids=["not a zip", "truncated", "empty"],
+)
+def test_an_unreadable_kept_model_is_refit(
+    embedder: Embedder, tmp_path: Path, damage: Callable[[bytes], bytes]
+) -> None:
     first = _opinion(embedder, tmp_path)
     [path] = _kept(tmp_path)
-    path.write_bytes(b"not an npz file")
+    path.write_bytes(damage(path.read_bytes()))
+    assert word_model.load(path) is None
     again = _opinion(embedder, tmp_path)
     assert again._words == first._words and word_model.load(path) is not None
+
+
+def test_a_measurement_s_bank_leaves_the_kept_model_alone(embedder: Embedder, tmp_path: Path) -> None:
+    """`bench/safety.py` builds detectors on banks with a set left out, on the same cache: the reviewed
+    bank's model must survive them."""
+    from qa.safety import RedFlagDetector
+
+    shipped = RedFlagDetector(known_words=embedder.vocabulary(), embedder=embedder, cache_dir=tmp_path)
+    [kept] = _kept(tmp_path)
+    smaller = [example for example in load_examples() if example.origin != "heldout01.jsonl"]
+    RedFlagDetector(known_words=embedder.vocabulary(), embedder=embedder, cache_dir=tmp_path, examples=smaller)
+    assert _kept(tmp_path) == [kept] and shipped.second_opinion is not None
 
 
 def test_without_a_fingerprint_nothing_is_kept(embedder: Embedder, tmp_path: Path) -> None:

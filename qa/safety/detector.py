@@ -109,8 +109,10 @@ class RedFlagDetector:
         if embedder is not None:
             bank = load_examples() if examples is None else examples
             # What `prepare` reads: a word model kept on disk is read back only under the same lists and code.
+            # Only the reviewed bank's is kept: a measurement's bank with a set left out must not replace it.
             words = sorted(known_words | self.book.keep)
-            prepared_by = preparer_fingerprint([sorted(self.book.spelling.items()), sorted(self.book.lexicon), words])
+            lists = [sorted(self.book.spelling.items()), sorted(self.book.lexicon), words]
+            prepared_by = preparer_fingerprint(lists) if examples is None else None
             self.second_opinion = SecondOpinion(
                 embedder, bank, self.prepare, cache_dir=cache_dir, features=features, prepared_by=prepared_by
             )

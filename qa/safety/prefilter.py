@@ -5,9 +5,10 @@ safety check and about a tenth of an answer's CPU under load. RE2's `Set` matche
 linear pass (7 us a sentence here). The rules' own Python patterns still decide; this only says which
 rules cannot match, and it is built so that it can be wrong only by naming too many:
 
-- RE2 has no lookarounds, so each pattern joins the set with them removed. A pattern with fewer
-  conditions matches wherever the original does.
-- A pattern RE2 cannot read at all (a back-reference) makes its rule a candidate for every sentence.
+- RE2 has no lookarounds, so each pattern joins the set with them removed (`re2_superset`). A pattern
+  with fewer conditions matches wherever the original does.
+- A pattern RE2 cannot read at all (a back-reference) makes its rule a candidate for every sentence;
+  a set too big for RE2's memory budget makes every rule a candidate.
 - The set's first pattern matches every text. A search that did not finish (RE2 out of memory) lacks
   it, and the sentence is then tried against every rule.
 - RE2's `\\w`, `\\b` and `\\s` are ASCII, Python's Unicode; the two agree on the normalised alphabet
@@ -26,7 +27,7 @@ from qa.safety.rules import Rule
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RulePrefilter", "without_lookarounds"]
+__all__ = ["RulePrefilter", "re2_superset"]
 
 _CANONICAL = re.compile(r"[a-z0-9 .!?;]*")
 _LOOKAROUND = ("(?=", "(?!", "(?<=", "(?<!")
@@ -60,27 +61,40 @@ def _group_end(pattern: str, start: int) -> int:
     raise ValueError(f"unbalanced group at {start} in {pattern!r}")
 
 
-def without_lookarounds(pattern: str) -> str:
-    """`pattern` with every lookahead and lookbehind left out: it matches at least where `pattern` does."""
+def re2_superset(pattern: str) -> str:
+    """`pattern` as RE2 reads it, matching at least where Python's `re` matches it.
+
+    A lookahead or lookbehind becomes an empty group, so a quantifier after it still has something
+    to repeat (`a(?=b){2}` must not become `a{2}`). Python's `{,n}` (RE2 reads it as text) becomes
+    `{0,n}`. A POSIX class such as `[[:alpha:]]` means another set of characters to each engine, so it is
+    refused (ValueError), as RE2 refuses what it cannot read: such a rule is tried on every sentence.
+    """
     kept, i = [], 0
     while i < len(pattern):
         end = i + 1
         if pattern.startswith(_LOOKAROUND, i):
+            kept.append("(?:)")
             i = _group_end(pattern, i)
             continue
         if pattern[i] == "\\":
             end = i + 2
-        elif pattern[i] == "[":  # copied whole: a "(" inside a class opens nothing
+        elif pattern[i] == "[":  # copied whole: a "(" or "{" inside a class is a character
             end = _class_end(pattern, i)
+            if "[:" in pattern[i + 1 : end]:
+                raise ValueError(f"a POSIX class in {pattern!r}")
+        elif pattern.startswith("{,", i):
+            kept.append("{0")
+            i += 1
+            continue
         kept.append(pattern[i:end])
         i = end
     return "".join(kept)
 
 
 class RulePrefilter:
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[Rule], max_memory: int = MAX_MEMORY) -> None:
         options = re2.Options()
-        options.max_mem = MAX_MEMORY
+        options.max_mem = max_memory
         options.log_errors = False
         self._set = re2.Set.SearchSet(options)
         self._everything = self._set.Add("")  # matches every text: its absence means the search failed
@@ -90,16 +104,21 @@ class RulePrefilter:
         for number, rule in enumerate(rules):
             for pattern in rule.patterns:
                 try:
-                    self._owner[self._set.Add(without_lookarounds(pattern.pattern))] = number
+                    self._owner[self._set.Add(re2_superset(pattern.pattern))] = number
                 except (re2.error, ValueError):
                     self._always.add(number)
-        self._set.Compile()
+        self._compiled = True
+        try:
+            self._set.Compile()
+        except re2.error:  # past RE2's memory budget: the rules still work, each tried on every sentence
+            self._compiled = False
+            log.warning("the rule prefilter needs more than %d bytes; every rule is tried everywhere", max_memory)
         if self._always:
             log.info("rules RE2 cannot prefilter (tried on every sentence): %s", sorted(self._always))
 
     def candidates(self, text: str) -> set[int] | None:
         """The numbers of the rules that could match `text`, or None when every rule must be tried."""
-        if _CANONICAL.fullmatch(text) is None:
+        if not self._compiled or _CANONICAL.fullmatch(text) is None:
             return None
         found = self._set.Match(text) or ()
         if self._everything not in found:

@@ -26,7 +26,6 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +74,7 @@ def _vectors(embedder: Embedder, texts: list[str], cache_dir: Path | None) -> np
                 with np.load(path) as stored:
                     for key, vector in zip(stored["texts"], stored["vectors"], strict=True):
                         _MEMO[(embedder.model_id, str(key))] = vector
-            except (OSError, ValueError, KeyError):
+            except word_model.UNREADABLE:
                 pass
     missing = list(dict.fromkeys(text for text in texts if (embedder.model_id, text) not in _MEMO))
     if missing:
@@ -98,7 +97,7 @@ def _store(path: Path, model_id: str) -> None:
     known = [(text, vector) for (model, text), vector in _MEMO.items() if model == model_id]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".tmp.npz")
+        partial = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # two workers may start at once
         np.savez(partial, texts=np.array([t for t, _ in known]), vectors=np.stack([v for _, v in known]))
         os.replace(partial, path)
     except OSError:
@@ -205,7 +204,7 @@ class SecondOpinion:
 def _key(examples: Sequence[Example], model_id: str, prepared_by: str) -> str:
     """Everything a fitted word model depends on: the bank, how it was prepared, the fit, the library."""
     bank = [(example.text, example.tier, example.concepts) for example in examples]
-    parts = [word_model.FORMAT, word_model.FIT, version("scikit-learn"), model_id, prepared_by, bank]
+    parts = [word_model.fitter(), model_id, prepared_by, bank]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
 
@@ -222,7 +221,6 @@ class _Mixed:
         cache_dir: Path | None,
     ) -> None:
         from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
 
         texts = [prepare(example.text) for example in examples]
         alarming = np.array([example.tier is not None for example in examples])
@@ -232,13 +230,14 @@ class _Mixed:
         embedded = list(range(len(texts))) if self._reads_vectors else named
         found = _vectors(embedder, [texts[i] for i in embedded], cache_dir)
         vectors = found if self._reads_vectors else np.zeros((len(texts), 0), dtype=np.float32)
-        self._text_features: list[TfidfVectorizer] = []
+        self._text_features: list[Any] = []
+        # The shipped fit's settings (`word_model`), so a comparison measures only what the classifier reads.
         if "words" in kinds:
-            self._text_features.append(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2).fit(texts))
+            self._text_features.append(word_model.word_features().fit(texts))
         if "chars" in kinds:
             chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)
             self._text_features.append(chars.fit(texts))
-        self._classifier = LogisticRegression(C=16, class_weight="balanced", max_iter=5000)
+        self._classifier = word_model.classifier()
         self._classifier.fit(self._features(texts, vectors), alarming)
         self.named_vectors = found[named] if self._reads_vectors else found
         # How alarming each word is on its own (its weight in the classifier): a terse message needs one.

@@ -12,6 +12,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable
+from importlib.metadata import version
 from pathlib import Path
 
 from rapidfuzz import process
@@ -101,5 +102,6 @@ def preparer_fingerprint(word_lists: list[object]) -> str:
     """This module's code and the word lists a preparer reads (spelling, lexicon, known words), hashed:
     anything derived from prepared text (the kept word model) is read back only under the same one."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
-    digest.update(json.dumps(word_lists).encode())
+    # NFKC follows Python's Unicode tables; the fuzzy spelling fix follows rapidfuzz's tie-breaking.
+    digest.update(json.dumps([unicodedata.unidata_version, version("rapidfuzz"), word_lists]).encode())
     return digest.hexdigest()

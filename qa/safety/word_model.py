@@ -10,19 +10,27 @@ normalising code or library version is a different key, so a stale model is neve
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 FIT = {"ngram_range": (1, 2), "sublinear_tf": True, "min_df": 2, "C": 16, "class_weight": "balanced"}
 """The fit's settings, part of every cache key (`bench/safety.py --compare` measured the choice)."""
+MAX_ITER = 5000
 FORMAT = 1
+UNREADABLE = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
+"""What reading a damaged, truncated or empty `.npz` raises: it is then refit, never a failed start."""
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 
 
@@ -58,17 +66,36 @@ class WordModel:
         return max((self.terms[word][1] if word in self.terms else 0.0 for word in words), default=0.0)
 
 
-def fit(texts: Sequence[str], alarming: Sequence[bool]) -> WordModel:
-    """scikit-learn is imported here only: a start that finds its model on disk never loads it."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+def word_features() -> Any:
+    """scikit-learn's TF-IDF of word 1-2-grams with the shipped settings (imported only when fitting)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(ngram_range=FIT["ngram_range"], sublinear_tf=FIT["sublinear_tf"], min_df=FIT["min_df"])
+
+
+def classifier() -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    words = TfidfVectorizer(ngram_range=FIT["ngram_range"], sublinear_tf=FIT["sublinear_tf"], min_df=FIT["min_df"])
-    classifier = LogisticRegression(C=FIT["C"], class_weight=FIT["class_weight"], max_iter=5000)
-    classifier.fit(words.fit_transform(list(texts)), np.asarray(alarming))
-    weights = classifier.coef_[0]
+    return LogisticRegression(C=FIT["C"], class_weight=FIT["class_weight"], max_iter=MAX_ITER)
+
+
+def fit(texts: Sequence[str], alarming: Sequence[bool]) -> WordModel:
+    """scikit-learn is imported here only: a start that finds its model on disk never loads it."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    words, fitted = word_features(), classifier()
+    fitted.fit(words.fit_transform(list(texts)), np.asarray(alarming))
+    weights = fitted.coef_[0]
     terms = {term: (float(words.idf_[i]), float(weights[i])) for term, i in words.vocabulary_.items()}
-    return WordModel(terms, float(classifier.intercept_[0]), frozenset(ENGLISH_STOP_WORDS))
+    return WordModel(terms, float(fitted.intercept_[0]), frozenset(ENGLISH_STOP_WORDS))
+
+
+def fitter() -> str:
+    """A fingerprint of how `fit` fits: this module's code (its settings and stop words included) and the
+    versions of the libraries whose arithmetic it runs. Part of every cache key."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(json.dumps([FORMAT, [version(name) for name in ("scikit-learn", "scipy", "numpy")]]).encode())
+    return digest.hexdigest()
 
 
 def save(path: Path, model: WordModel, vectors: np.ndarray) -> None:
@@ -108,5 +135,5 @@ def load(path: Path) -> tuple[WordModel, np.ndarray] | None:
             terms = {name: (idf, weight) for name, (idf, weight) in zip(stored["terms"].tolist(), numbers, strict=True)}
             stop_words = frozenset(stored["stop_words"].tolist())
             return WordModel(terms, float(stored["intercept"]), stop_words), stored["vectors"]
-    except (OSError, ValueError, KeyError):
+    except UNREADABLE:
         return None
