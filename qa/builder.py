@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.builds import current_build_dir
 from qa.embedcache import CachedEmbedder
 from qa.embedder import Embedder
 from qa.errors import IndexMismatchError, IndexNotFoundError
@@ -27,7 +28,6 @@ from qa.index import (
     DISK_FULL,
     Manifest,
     build_index,
-    current_build_dir,
     ensure_writable,
     read_entries,
     save_index,

@@ -15,9 +15,9 @@ import threading
 
 from qa.batching import BatchingEmbedder
 from qa.builder import BuildReport, build
+from qa.builds import current_build_dir
 from qa.config import Settings
 from qa.embedder import Embedder, open_embedder
-from qa.index import current_build_dir
 from qa.records import IndexInfo
 from qa.service import open_retriever, open_service
 

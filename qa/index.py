@@ -20,7 +20,6 @@ a full disk is an `OSError` with its errno, said in one line (`write_error`).
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import io
 import json
@@ -39,13 +38,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qa import filelock, vectorindex
+from qa.builds import REBUILD, current_build_dir, point_at, pointed_at, prune, write_synced
 from qa.embedder import Embedder
 from qa.errors import IndexMismatchError, IndexNotFoundError, IndexWriteError
 from qa.records import Entry, Example
 
 FORMAT_VERSION = 2
-KEEP_BUILDS = 3
-_REBUILD = "run `qa index` to build it"
 _REPAIR = "rebuild it with `qa index`, or serve the previous build again with `qa index --rollback`"
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 """Write errors that mean "no room": a full disk, a quota, a file size limit."""
@@ -203,17 +201,18 @@ def _save_locked(build: IndexBuild, index_dir: Path, builds: Path) -> Path:
         shutil.rmtree(leftover, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=builds))
     try:
-        _write(staging / "manifest.json", (build.manifest.model_dump_json(indent=2) + "\n").encode())
-        _write(staging / "entries.jsonl", "".join(e.model_dump_json() + "\n" for e in build.entries).encode())
+        write_synced(staging / "manifest.json", (build.manifest.model_dump_json(indent=2) + "\n").encode())
+        write_synced(staging / "entries.jsonl", "".join(e.model_dump_json() + "\n" for e in build.entries).encode())
         rows = io.BytesIO()
         np.save(rows, np.stack([build.row_entry, build.row_kind.astype(np.int32)]))
-        _write(staging / "rows.npy", rows.getbuffer())
-        _write(staging / "vectors.faiss", faiss.serialize_index(build.vectors).data)
+        write_synced(staging / "rows.npy", rows.getbuffer())
+        write_synced(staging / "vectors.faiss", faiss.serialize_index(build.vectors).data)
         if build.examples:
-            _write(staging / "examples.jsonl", "".join(e.model_dump_json() + "\n" for e in build.examples).encode())
+            examples = "".join(e.model_dump_json() + "\n" for e in build.examples)
+            write_synced(staging / "examples.jsonl", examples.encode())
             vectors = io.BytesIO()
             np.save(vectors, build.example_vectors)
-            _write(staging / "examples.npy", vectors.getbuffer())
+            write_synced(staging / "examples.npy", vectors.getbuffer())
         final = builds / build.manifest.version
         suffix = 1
         while final.exists():
@@ -224,65 +223,13 @@ def _save_locked(build: IndexBuild, index_dir: Path, builds: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     try:
-        _point_at(index_dir, final.name)
+        point_at(index_dir, final.name)
     except BaseException:
-        if _pointed_at(index_dir) != final.name:  # nothing points at it: it only takes space, on a disk maybe full
+        if pointed_at(index_dir) != final.name:  # nothing points at it: it only takes space, on a disk maybe full
             shutil.rmtree(final, ignore_errors=True)
         raise
-    _prune(builds, keep=final.name)
+    prune(builds, keep=final.name)
     return final
-
-
-def _write(path: Path, data: bytes | memoryview) -> None:
-    """Write and sync one file, so the build's files reach the disk before anything points at them."""
-    with path.open("wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-
-
-def _point_at(index_dir: Path, name: str) -> None:
-    """Make build `name` current in one rename: a reader sees the old pointer or the new one."""
-    pointer = index_dir / "CURRENT.tmp"
-    try:
-        _write(pointer, (name + "\n").encode())
-        os.replace(pointer, index_dir / "CURRENT")
-    except BaseException:
-        with contextlib.suppress(OSError):
-            pointer.unlink(missing_ok=True)
-        raise
-
-
-def _pointed_at(index_dir: Path) -> str:
-    try:
-        return (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return ""
-
-
-def _prune(builds: Path, keep: str) -> None:
-    """Keep the newest builds (by modification time), always including the current one."""
-    done = sorted(
-        (p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
-    )
-    for old in [p for p in done if p.name != keep][KEEP_BUILDS - 1 :]:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def current_build_dir(index_dir: Path) -> Path:
-    pointer = index_dir / "CURRENT"
-    if not pointer.is_file():
-        raise IndexNotFoundError(f"no index in {index_dir}; {_REBUILD}")
-    try:
-        name = pointer.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise IndexMismatchError(f"the index pointer {pointer} is unreadable; {_REBUILD}") from exc
-    folder = index_dir / "builds" / name
-    if not name or "/" in name or not folder.is_dir():
-        raise IndexNotFoundError(f"the index in {index_dir} points at a missing build; {_REBUILD}")
-    return folder
 
 
 @dataclass(frozen=True)
@@ -328,12 +275,12 @@ def rollback(index_dir: Path) -> KeptBuild:
         names = [build.name for build in kept]
         current = next((build for build in kept if build.current), None)
         if current is None:
-            raise IndexNotFoundError(f"no current build in {index_dir} to roll back from; {_REBUILD}")
+            raise IndexNotFoundError(f"no current build in {index_dir} to roll back from; {REBUILD}")
         older = [b for b in kept[names.index(current.name) + 1 :] if b.manifest is not None]
         if not older:
             raise IndexNotFoundError(f"no build older than {current.name} is kept in {index_dir}")
         try:
-            _point_at(index_dir, older[0].name)
+            point_at(index_dir, older[0].name)
         except OSError as exc:
             raise write_error(index_dir, exc) from exc
         return KeptBuild(older[0].name, older[0].manifest, True)
@@ -363,7 +310,7 @@ def _manifest(folder: Path, index_dir: Path) -> Manifest:
     if raw.get("format_version") != FORMAT_VERSION:
         raise IndexMismatchError(
             f"the index in {index_dir} has format version {raw.get('format_version')!r}, "
-            f"this version of qa reads {FORMAT_VERSION}; {_REBUILD}"
+            f"this version of qa reads {FORMAT_VERSION}; {REBUILD}"
         )
     try:
         return Manifest.model_validate(raw)
@@ -410,7 +357,7 @@ def _load_build(folder: Path, index_dir: Path, embedder: Embedder) -> IndexBuild
         raise IndexMismatchError(
             f"the index in {index_dir} was built with model {manifest.model_id!r} "
             f"({manifest.dimension} dimensions) but the current model is {embedder.model_id!r} "
-            f"({embedder.dimension}); {_REBUILD}"
+            f"({embedder.dimension}); {REBUILD}"
         )
     entries, rows, vectors = _read_build(folder, index_dir)
     # Rows are laid out by `row_texts`, so their texts (and owners) are derived rather than stored twice.

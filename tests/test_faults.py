@@ -22,12 +22,13 @@ import numpy as np
 import pytest
 
 from qa.builder import build
+from qa.builds import current_build_dir
 from qa.config import Settings
 from qa.embedcache import ABANDONED_SECONDS
 from qa.embedder import Embedder
 from qa.engine import Engine
 from qa.errors import IndexMismatchError, IndexWriteError, QAError
-from qa.index import current_build_dir, load_index
+from qa.index import load_index
 from qa.service import QAService
 from tests.conftest import SEED_CORPUS, SEED_FILE, copy_seed_corpus
 from tests.fakes import HashingEmbedder

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from qa.builder import build
+from qa.builds import current_build_dir
 from qa.errors import CorpusError, IndexMismatchError, IndexNotFoundError
-from qa.index import FORMAT_VERSION, RowKind, current_build_dir, joint_text, load_index, read_manifest
+from qa.index import FORMAT_VERSION, RowKind, joint_text, load_index, read_manifest
 from qa.loaders import fingerprint
 from tests.conftest import SEED_CORPUS
 from tests.fakes import HashingEmbedder

@@ -15,11 +15,12 @@ import pytest
 from typer.testing import CliRunner
 
 from qa.builder import build
+from qa.builds import current_build_dir
 from qa.cli import app
 from qa.config import Settings
 from qa.embedder import Embedder, SentenceTransformerEmbedder
 from qa.engine import Engine
-from qa.index import current_build_dir, list_builds
+from qa.index import list_builds
 from tests.conftest import SEED_FILE, copy_seed_corpus
 from tests.harness import serve
 
