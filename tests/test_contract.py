@@ -141,7 +141,7 @@ def _raw(url: str, head: bytes, body: bytes) -> bytes:
         return reply
 
 
-def _chunked_past_the_limit(limit: int = 1_048_576) -> bytes:
+def _chunked_past_the_limit(limit: int) -> bytes:
     """A chunked body whose very last byte is the one past `limit`, and no final chunk (it never ends).
 
     The server refuses at that byte, so nothing it has not read is left in its socket when it closes;
@@ -152,7 +152,7 @@ def _chunked_past_the_limit(limit: int = 1_048_576) -> bytes:
     return b"%x\r\n" % len(first) + first + b"\r\n" + b"%x\r\n" % len(rest) + rest
 
 
-def test_a_huge_body_is_refused_with_413_before_it_is_read(live_server: LiveServer) -> None:
+def test_a_huge_body_is_refused_with_413_before_it_is_read(live_server: LiveServer, settings: Settings) -> None:
     declared = (
         b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Content-Length: 20000000\r\n\r\n"
@@ -164,7 +164,7 @@ def test_a_huge_body_is_refused_with_413_before_it_is_read(live_server: LiveServ
         b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Transfer-Encoding: chunked\r\n\r\n"
     )
-    reply = _raw(live_server.url, chunked, _chunked_past_the_limit())
+    reply = _raw(live_server.url, chunked, _chunked_past_the_limit(settings.max_body_bytes))
     assert reply.startswith(b"HTTP/1.1 413 "), reply[:200]
 
 
@@ -295,14 +295,14 @@ def test_a_chunked_body_a_route_never_reads_closes_the_connection(live_server: L
 
 
 def test_a_body_over_the_limit_sent_to_a_stream_ends_cleanly(
-    live_server: LiveServer, caplog: pytest.LogCaptureFixture
+    live_server: LiveServer, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     head = b"GET /gradio_api/heartbeat/some-session HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
     uvicorn = logging.getLogger("uvicorn")  # it does not propagate to the root logger caplog listens on
     uvicorn.addHandler(caplog.handler)
     try:
         with caplog.at_level(logging.ERROR):
-            _raw(live_server.url, head, _chunked_past_the_limit())
+            _raw(live_server.url, head, _chunked_past_the_limit(settings.max_body_bytes))
             health = httpx.get(f"{live_server.url}/api/health")
     finally:
         uvicorn.removeHandler(caplog.handler)

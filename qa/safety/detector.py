@@ -103,15 +103,15 @@ class RedFlagDetector:
         """`examples` replaces the reviewed bank (to measure the second opinion on a set it has not seen);
         `features` chooses what its classifier reads (`second_opinion.FEATURES`)."""
         self.book = book or load_rules()
-        self._fix = WordFixer(self.book.spelling, self.book.lexicon, known_words | self.book.keep)
+        known = known_words | self.book.keep
+        self._fix = WordFixer(self.book.spelling, self.book.lexicon, known)
         self._prefilter = RulePrefilter(self.book.rules)
         self.second_opinion: SecondOpinion | None = None
         if embedder is not None:
             bank = load_examples() if examples is None else examples
             # What `prepare` reads: a word model kept on disk is read back only under the same lists and code.
             # Only the reviewed bank's is kept: a measurement's bank with a set left out must not replace it.
-            words = sorted(known_words | self.book.keep)
-            lists = [sorted(self.book.spelling.items()), sorted(self.book.lexicon), words]
+            lists = [sorted(self.book.spelling.items()), sorted(self.book.lexicon), sorted(known)]
             prepared_by = preparer_fingerprint(lists) if examples is None else None
             self.second_opinion = SecondOpinion(
                 embedder, bank, self.prepare, cache_dir=cache_dir, features=features, prepared_by=prepared_by

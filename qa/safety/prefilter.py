@@ -100,7 +100,6 @@ class RulePrefilter:
         self._everything = self._set.Add("")  # matches every text: its absence means the search failed
         self._owner: dict[int, int] = {}
         self._always: set[int] = set()
-        self._rules = len(rules)
         for number, rule in enumerate(rules):
             for pattern in rule.patterns:
                 try:

@@ -63,12 +63,17 @@ def load_examples(path: Path = EXAMPLES_FILE) -> list[Example]:
 _MEMO: dict[tuple[str, str], np.ndarray] = {}
 
 
+def _model_tag(model_id: str) -> str:
+    """A model's part of a cache file's name (a model id may hold slashes)."""
+    return hashlib.sha256(model_id.encode()).hexdigest()[:12]
+
+
 def _vectors(embedder: Embedder, texts: list[str], cache_dir: Path | None) -> np.ndarray:
     """Embedding the bank takes seconds at every start; vectors are kept per (model, text), in memory and
     in `cache_dir`, so a restart or a bank with one set left out embeds only what is new."""
     path = None
     if cache_dir is not None:
-        path = cache_dir / f"redflag-vectors-{hashlib.sha256(embedder.model_id.encode()).hexdigest()[:12]}.npz"
+        path = cache_dir / f"redflag-vectors-{_model_tag(embedder.model_id)}.npz"
         if not any((embedder.model_id, text) in _MEMO for text in texts[:1]):
             try:
                 with np.load(path) as stored:
@@ -149,8 +154,8 @@ class SecondOpinion:
     ) -> tuple[WordModel, np.ndarray]:
         path = None
         if cache_dir is not None and prepared_by is not None:
-            family = hashlib.sha256(self._embedder.model_id.encode()).hexdigest()[:12]  # each backend its own
-            path = cache_dir / f"redflag-words-{family}-{_key(examples, self._embedder.model_id, prepared_by)}.npz"
+            family = f"redflag-words-{_model_tag(self._embedder.model_id)}"  # each backend keeps its own
+            path = cache_dir / f"{family}-{_key(examples, self._embedder.model_id, prepared_by)}.npz"
             kept = word_model.load(path)
             if kept is not None and len(kept[1]) == len(self._named):
                 return kept
