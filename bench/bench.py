@@ -152,8 +152,14 @@ def backend(
     )
     env = {"QA_BACKEND": name}
     payloads = [{"question": q} for q in pool]
-    with served(settings.index_dir, env) as (url, startup):
-        rows.append((f"[{name}] qa serve: start to first answer", f"{startup:.1f} s", ""))
+    with served(settings.index_dir, env) as (url, first_answer, chat_page):
+        rows.append(
+            (
+                f"[{name}] qa serve: start to first answer / to the chat page",
+                f"{first_answer:.1f} / {chat_page:.1f} s",
+                "",
+            )
+        )
         single = load(url, payloads, args.repeats, 1)
         p50 = pct(single.latencies_ms, 0.5)
         rows.append(
@@ -169,7 +175,7 @@ def backend(
         mixed = load(url, with_long_messages(pool), args.requests, args.concurrency)
         rows += load_rows(f"[{name}] the same, 1 in 10 a ~950-character message", mixed, raw_rate)
     if name == args.workers_backend:
-        with served(settings.index_dir, env, workers=2) as (url, startup):
+        with served(settings.index_dir, env, workers=2) as (url, _, _):
             load(url, payloads, 200, args.concurrency)  # both workers warm
             rows += load_rows(
                 f"[{name}] HTTP, {args.concurrency} at once, 2 workers",
@@ -199,14 +205,15 @@ def mark(name):
     global t
     now = time.perf_counter(); stages[name] = round(now - t, 2); t = now
 from qa.config import Settings; import qa.web; mark("import the web app (FastAPI, FAISS)")
-import ui; mark("import the chat (Gradio)")
 from qa.embedder import open_embedder
 settings = Settings(index_dir=__INDEX__, backend=__BACKEND__)
 embedder = open_embedder(settings); mark("load the model")
 from qa.engine import Engine
 engine = Engine(settings, embedder); mark("open the index and the safety layer")
-app = qa.web.create_web_app(engine.service, settings, engine); mark("build the web app and the chat")
+app = qa.web.create_web_app(engine.service, settings, engine); mark("build the web app")
 engine.service.ask("is twitching in sleep normal"); mark("first answer")
+import ui.chat; mark("after the first answer: import the chat (Gradio)")
+ui.chat.chat_app(app, engine.service, settings); mark("after the first answer: build the chat page")
 print(json.dumps(stages))
 """
 

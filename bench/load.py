@@ -436,8 +436,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="qa-load-") as folder:
         root = Path(folder)
         corpus, index = prepare(root)
-        with served(index, server_env(root, corpus, index)) as (url, startup):
-            print(f"qa serve on {url}: first answer after {startup:.1f} s")
+        with served(index, server_env(root, corpus, index)) as (url, startup, page):
+            print(f"qa serve on {url}: first answer after {startup:.1f} s, the chat page after {page:.1f} s")
             weights = {kind: weight for kind, weight, _ in kinds(random.Random(args.seed))}
             run = run_load(url, corpus, args.total, args.concurrency, args.seed, args.timeout, args.deadline)
             print(f"\nLoad: {args.total} mixed requests, {args.concurrency} at once, re-index midway\n")

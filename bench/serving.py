@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 
@@ -28,9 +29,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class Started(NamedTuple):
+    url: str
+    first_answer: float
+    """Seconds from the command to its first answer on `/api/ask`."""
+    chat_page: float
+    """Seconds from the command to the chat page (it loads after the API answers: `ui.mount`)."""
+
+
 @contextmanager
-def served(index_dir: Path, env: dict[str, str] | None = None, workers: int = 1) -> Iterator[tuple[str, float]]:
-    """`qa serve` in its own process, as in production; yields its URL and the seconds to its first answer."""
+def served(index_dir: Path, env: dict[str, str] | None = None, workers: int = 1) -> Iterator[Started]:
+    """`qa serve` in its own process, as in production, once its API answers and its chat page is up (so no
+    measurement shares the machine with the chat still loading)."""
     port = free_port()
     qa = Path(sys.executable).with_name("qa")
     command = [str(qa), "serve", "--port", str(port), "--index-dir", str(index_dir), "--workers", str(workers)]
@@ -55,7 +65,12 @@ def served(index_dir: Path, env: dict[str, str] | None = None, workers: int = 1)
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError(f"qa serve did not start: {' '.join(command)}")
             time.sleep(0.05)
-        yield url, time.perf_counter() - started
+        first_answer = time.perf_counter() - started
+        while httpx.get(f"{url}/", timeout=120).status_code != 200:  # held until the chat is up; 503 if it failed
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"qa serve's chat did not start: {' '.join(command)}")
+            time.sleep(0.05)
+        yield Started(url, first_answer, time.perf_counter() - started)
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -86,31 +86,36 @@ class Trees:
     trees: tuple[dict[str, np.ndarray], ...]
 
     def logits(self, rows: np.ndarray) -> np.ndarray:
-        """All trees walked at once, one level per step: a few array operations, not one per tree."""
+        """All trees walked at once, one level per step: a few array operations, not one per tree.
+
+        Nodes of all trees are numbered in one flat array, and a leaf points to itself on both sides
+        with a threshold no value exceeds, so every row takes the same number of steps (the deepest
+        tree's depth) with no test for having arrived."""
         if not self.trees:
             return np.full(len(rows), self.base, dtype=np.float64)
-        feature, threshold, left, right, value = self._packed
-        which = np.arange(len(self.trees))[None, :]
-        node = np.zeros((len(rows), len(self.trees)), dtype=np.int64)
-        for _ in range(feature.shape[1]):
-            split = feature[which, node]
-            inner = split >= 0
-            if not inner.any():
-                break
-            seen = np.take_along_axis(rows, np.where(inner, split, 0), axis=1)
-            step = np.where(seen <= threshold[which, node], left[which, node], right[which, node])
-            node = np.where(inner, step, node)
-        return np.asarray(self.base + value[which, node].sum(axis=1), dtype=np.float64)
+        feature, threshold, left, right, value, roots, depth = self._flat
+        values = np.asarray(rows, dtype=np.float64)
+        row = np.arange(len(values))[:, None]
+        node = np.broadcast_to(roots, (len(values), len(roots)))
+        for _ in range(depth):
+            node = np.where(values[row, feature[node]] <= threshold[node], left[node], right[node])
+        return np.asarray(self.base + value[node].sum(axis=1), dtype=np.float64)
 
     @cached_property
-    def _packed(self) -> tuple[np.ndarray, ...]:
-        """(feature, threshold, left, right, value), one row per tree, padded with leaves."""
-        width = max(len(tree["feature"]) for tree in self.trees)
-
-        def pad(key: str, fill: float) -> np.ndarray:
-            return np.stack([np.pad(t[key], (0, width - len(t[key])), constant_values=fill) for t in self.trees])
-
-        return pad("feature", -1), pad("threshold", 0.0), pad("left", 0), pad("right", 0), pad("value", 0.0)
+    def _flat(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        """(feature, threshold, left, right, value) over every tree's nodes in one numbering, each tree's
+        root, and the deepest tree's depth."""
+        sizes = [len(tree["feature"]) for tree in self.trees]
+        roots = np.cumsum([0, *sizes[:-1]])
+        own = np.concatenate([np.arange(size) + root for size, root in zip(sizes, roots, strict=True)])
+        feature = np.concatenate([tree["feature"] for tree in self.trees])
+        leaf = feature < 0
+        offset = np.repeat(roots, sizes)
+        left = np.where(leaf, own, np.concatenate([tree["left"] for tree in self.trees]) + offset)
+        right = np.where(leaf, own, np.concatenate([tree["right"] for tree in self.trees]) + offset)
+        threshold = np.where(leaf, np.inf, np.concatenate([tree["threshold"] for tree in self.trees]))
+        value = np.concatenate([tree["value"] for tree in self.trees])
+        return np.where(leaf, 0, feature), threshold, left, right, value, roots, max(map(_depth, self.trees))
 
     def as_json(self) -> dict[str, Any]:
         return {"base": self.base, "trees": [{key: value.tolist() for key, value in t.items()} for t in self.trees]}
@@ -127,6 +132,12 @@ class Trees:
             ):
                 raise ValueError("a verifier tree is malformed")
         return cls(float(raw["base"]), trees)
+
+
+def _depth(tree: dict[str, np.ndarray], node: int = 0) -> int:
+    if tree["feature"][node] < 0:
+        return 0
+    return 1 + max(_depth(tree, int(tree["left"][node])), _depth(tree, int(tree["right"][node])))
 
 
 def _verifier(raw: dict[str, Any], size: int) -> Linear | Trees:

@@ -206,20 +206,11 @@ class Retriever:
         spans = [np.arange(self._starts[e], self._starts[e + 1]) for e in chosen]
         own_rows = np.concatenate(spans)
         similarities = build.vectors.reconstruct_batch(own_rows) @ vectors.T  # (rows, views)
-        kinds = build.row_kind[own_rows]
+        question, answer, joint, matched = _best_by_kind(
+            similarities, np.repeat(np.arange(len(chosen)), [len(span) for span in spans]), build.row_kind[own_rows]
+        )
+        matched = own_rows[matched]
         count = len(chosen)
-        question = np.full((len(views), count), -1.0, dtype=np.float32)
-        answer, joint = question.copy(), question.copy()
-        matched = np.zeros(count, dtype=np.int64)
-        offset = 0
-        for number, span in enumerate(spans):
-            block, block_kinds = similarities[offset : offset + len(span)], kinds[offset : offset + len(span)]
-            asked = block[block_kinds == _QUESTION]
-            question[:, number] = asked.max(axis=0)
-            answer[:, number] = block[block_kinds == _ANSWER].max(axis=0)
-            joint[:, number] = block[block_kinds == _JOINT].max(axis=0)
-            matched[number] = span[block_kinds == _QUESTION][int(np.argmax(asked.max(axis=1)))]
-            offset += len(span)
         loose_views = [loose(view) for view in views]
         string_match = np.array(
             [[max(fuzz.ratio(v, q) for q in self._loose_questions[e]) / 100 for e in chosen] for v in loose_views],
@@ -258,6 +249,34 @@ class Retriever:
         order = order[:limit]
         entries, texts = self.build.entries, self.build.row_text
         return [Hit(entries[int(found.entries[i])], float(scores[i]), texts[int(found.matched_rows[i])]) for i in order]
+
+
+def _best_by_kind(
+    similarities: np.ndarray, owner: np.ndarray, kinds: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For (rows, views) similarities of rows owned by candidates 0..C-1: (views, C) best question, answer and
+    joint cosine of each candidate, and (C,) the position of its question row best at any view (the first, on
+    a tie). Every candidate has rows of each kind. Pure: one grouped maximum per kind instead of a loop."""
+    count = int(owner.max()) + 1
+    key = owner * 3 + kinds
+    order = np.argsort(key, kind="stable")  # rows grouped by (candidate, kind), in row order within a group
+    starts = np.flatnonzero(np.r_[True, np.diff(key[order]) != 0])
+    best = np.maximum.reduceat(similarities[order], starts, axis=0).T  # (views, groups)
+    groups = key[order][starts]
+    by_kind = []
+    for kind in (_QUESTION, _ANSWER, _JOINT):
+        out = np.full((similarities.shape[1], count), -1.0, dtype=np.float32)
+        chosen = groups % 3 == kind
+        out[:, groups[chosen] // 3] = best[:, chosen]
+        by_kind.append(out)
+    asked = np.flatnonzero(kinds[order] == _QUESTION)
+    question_rows = order[asked]  # question rows grouped by candidate, in row order
+    at_best = similarities[question_rows].max(axis=1)
+    first = np.flatnonzero(np.r_[True, np.diff(owner[question_rows]) != 0])
+    top = np.repeat(np.maximum.reduceat(at_best, first), np.diff(np.r_[first, len(question_rows)]))
+    positions = np.where(at_best == top, np.arange(len(question_rows)), len(question_rows))
+    matched = question_rows[np.minimum.reduceat(positions, first)]
+    return by_kind[0], by_kind[1], by_kind[2], matched
 
 
 class ExampleBank:

@@ -17,7 +17,7 @@ from bench.serving import served
 
 def test_mixed_load_with_a_reindex_midway_fails_no_request(tmp_path: Path) -> None:
     corpus, index = prepare(tmp_path)
-    with served(index, server_env(tmp_path, corpus, index)) as (url, _):
+    with served(index, server_env(tmp_path, corpus, index)) as (url, _, _):
         run = run_load(url, corpus, total=300, concurrency=8, seed=7)
     failed = [f"{o.probe.kind} [{o.probe.label}]: {o.status} {o.error}" for o in run.failed]
     assert failed == []

@@ -22,7 +22,7 @@ from qa.qtype import QuestionTypes
 from qa.query import question_parts
 from qa.ranker import Linear, Ranker, Trees
 from qa.records import Entry
-from qa.retriever import Retriever, loose
+from qa.retriever import Retriever, _best_by_kind, loose
 from tests.fakes import HashingEmbedder
 
 
@@ -297,8 +297,61 @@ def test_verifier_trees_give_the_logits_scikit_learn_gives() -> None:
     assert np.allclose(again.logits(rows), model.decision_function(rows))
 
 
+def test_verifier_trees_of_different_depths_walk_as_one_tree_at_a_time_would() -> None:
+    """A lone leaf, one split and a chain three deep, walked together: each row ends on its own leaf."""
+    lone = {"feature": [-1], "threshold": [0.0], "left": [0], "right": [0], "value": [0.25]}
+    one = {
+        "feature": [1, -1, -1],
+        "threshold": [0.5, 0, 0],
+        "left": [1, 0, 0],
+        "right": [2, 0, 0],
+        "value": [0, 1.0, -1.0],
+    }
+    chain = {
+        "feature": [0, -1, 2, -1, 1, -1, -1],
+        "threshold": [0.3, 0, 0.6, 0, 0.2, 0, 0],
+        "left": [1, 0, 3, 0, 5, 0, 0],
+        "right": [2, 0, 4, 0, 6, 0, 0],
+        "value": [0, 10.0, 0, 20.0, 0, 30.0, 40.0],
+    }
+    trees = Trees.from_json({"base": -1.0, "trees": [lone, one, chain]}, 3)
+
+    def walk(tree: dict[str, list[float]], row: np.ndarray) -> float:
+        node = 0
+        while tree["feature"][node] >= 0:
+            go_left = row[int(tree["feature"][node])] <= tree["threshold"][node]
+            node = int(tree["left"][node] if go_left else tree["right"][node])
+        return tree["value"][node]
+
+    rows = np.random.default_rng(3).random((200, 3)).astype(np.float32)
+    expected = [-1.0 + sum(walk(tree, row) for tree in (lone, one, chain)) for row in rows]
+    assert np.array_equal(trees.logits(rows), np.asarray(expected))
+
+
 def test_a_verifier_tree_pointing_outside_itself_is_refused() -> None:
-    tree = {"feature": [0, -1, -1], "threshold": [0.5, 0, 0], "left": [1, 0, 0], "right": [7, 0, 0],
-            "value": [0, 1.0, -1.0]}
+    tree = {
+        "feature": [0, -1, -1],
+        "threshold": [0.5, 0, 0],
+        "left": [1, 0, 0],
+        "right": [7, 0, 0],
+        "value": [0, 1.0, -1.0],
+    }
     with pytest.raises(ValueError, match="malformed"):
         Trees.from_json({"base": 0.0, "trees": [tree]}, 3)
+
+
+def test_the_best_row_of_each_kind_is_what_a_loop_over_candidates_finds() -> None:
+    """Candidates with several questions each, three views, and ties (rounded cosines): per kind the best
+    cosine at each view, and the question row best at any view, the first one on a tie."""
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(1, 5, size=30)  # questions per candidate, then one answer and one joint row
+    kinds = np.concatenate([np.r_[np.zeros(n), 1, 2][rng.permutation(n + 2)] for n in sizes]).astype(np.int64)
+    owner = np.repeat(np.arange(30), sizes + 2)
+    similarities = rng.random((len(kinds), 3)).round(1).astype(np.float32)
+    question, answer, joint, matched = _best_by_kind(similarities, owner, kinds)
+    for candidate in range(30):
+        rows = np.flatnonzero(owner == candidate)
+        for kind, best in ((0, question), (1, answer), (2, joint)):
+            assert np.array_equal(best[:, candidate], similarities[rows[kinds[rows] == kind]].max(axis=0))
+        asked = rows[kinds[rows] == 0]
+        assert matched[candidate] == asked[int(np.argmax(similarities[asked].max(axis=1)))]

@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import gradio as gr
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from qa import logs
-from qa.api.errors import error_response
 from qa.config import Settings
 from qa.errors import QAError
 from qa.records import QUESTION_MAX_CHARS, AskResult, RedFlag
@@ -229,7 +227,7 @@ class ChatHandlers:
 
 
 def build_chat(service: AskService, settings: Settings, examples: Sequence[str] = EXAMPLES) -> gr.Blocks:
-    """The chat page. Serve it with `mount_chat` (theme, CSS and page settings live there)."""
+    """The chat page. Serve it with `ui.mount_chat` (theme, CSS and page settings live in `chat_app`)."""
     store = FeedbackStore(settings.feedback_db) if settings.feedback_enabled else None
     handlers = ChatHandlers(service, store, log_questions=settings.log_questions)
     page: gr.Blocks = gr.Blocks(title="Infant seizures Q&A", analytics_enabled=False)
@@ -283,29 +281,18 @@ def build_chat(service: AskService, settings: Settings, examples: Sequence[str] 
     return page
 
 
-UNUSED_GRADIO_ROUTES = (
-    "/gradio_api/upload",
-    "/gradio_api/process_recording",
-    "/gradio_api/component_server",
-    "/gradio_api/component_server/",
-    "/gradio_api/stream/{rest:path}",
-    "/gradio_api/run-history/{rest:path}",
-    "/gradio_api/runs",
-)
-"""Gradio routes this chat never calls (it takes no files, recordings or streams): closed, so no stranger can
-fill the disk through Gradio's upload folder."""
+def chat_app(parent: FastAPI, service: AskService, settings: Settings) -> Any:
+    """The chat page as Gradio's ASGI app for "/" of `parent` (served there by `ui.mount`).
 
-
-def mount_chat(app: FastAPI, service: AskService, settings: Settings) -> FastAPI:
-    """The chat at "/" of `app`, mounted last so the app's own routes (/api, /docs) keep winning."""
-    for path in UNUSED_GRADIO_ROUTES:  # routes before the mount win over it
-        app.add_api_route(path, _not_offered, methods=["GET", "POST", "PUT", "DELETE"], include_in_schema=False)
-    mounted: FastAPI = gr.mount_gradio_app(app, build_chat(service, settings), path="/", **_mount_options())
-    return mounted
-
-
-def _not_offered(request: Request) -> JSONResponse:
-    return error_response(404, f"{request.url.path} is not offered: the chat takes no files or streams")
+    Made through `gr.mount_gradio_app`, which configures the page and lets `parent`'s CORS policy
+    stand for Gradio's own; that mounts it on `parent` too, and `ui.mount` takes that route away again.
+    Its lifespan hook is put back: the chat's start-up is run by `ui.mount`, after the server's.
+    """
+    lifespan = parent.router.lifespan_context
+    gr.mount_gradio_app(parent, build_chat(service, settings), path="/", **_mount_options())
+    parent.router.lifespan_context = lifespan
+    mounted = (getattr(route, "app", None) for route in reversed(parent.router.routes))
+    return next(app for app in mounted if isinstance(app, gr.routes.App))
 
 
 def _mount_options() -> dict[str, Any]:
