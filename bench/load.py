@@ -18,8 +18,9 @@ Exit status 1 if any request failed, any 5xx, the load did not finish within `--
 or was not served, or the worst case passed the bound. A malformed request answered 2xx is printed as a warning
 (a failure with `--strict`).
 
-What is sent and how a reply is judged live in `bench/load_mix.py`, whose docstring gives the mix (requests
-per 100 of each kind); this module runs the load and the worst case and reports them.
+What is sent lives in `bench/load_mix.py`, whose docstring gives the mix (requests per 100 of each kind), and
+how a reply is judged and a run reported in `bench/load_results.py`; this module runs the load and the worst
+case.
 
 Bounded: `--deadline` (600 s) for the load, `--timeout` (30 s) per request, a few hundred sequential requests
 for the worst case; the whole default run took about 80 s on 2 cores (the load 61.5 s, 65 requests/s; over all
@@ -43,7 +44,6 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -51,7 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
-from bench.load_mix import ROOT, Outcome, Probe, Slowest, adversarial, kinds, outcome, schedule
+from bench.load_mix import ROOT, Probe, adversarial, kinds, schedule
+from bench.load_results import Outcome, Reindex, Run, Slowest, load_report, outcome, worst_report
 from bench.serving import read_reply, served
 
 SEED_CORPUS = ROOT / "corpus"
@@ -61,70 +62,6 @@ CHANGE = ("It is completely normal", "It is entirely normal")
 
 
 # ---------------------------------------------------------------------------------------------------- the load
-
-
-@dataclass
-class Reindex:
-    status: int = 0
-    seconds: float = 0.0
-    server_seconds: float | None = None
-    version: str | None = None
-    changed: list[str] = field(default_factory=list)
-    started: float = 0.0
-    ended: float = 0.0
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class Run:
-    outcomes: list[Outcome]
-    reindex: Reindex
-    old_version: str
-    health_version: str
-    seconds: float
-    total: int
-    """Requests scheduled: more than `outcomes` if the load was stopped at its deadline (`unsent`)."""
-
-    @property
-    def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.failed]
-
-    @property
-    def unsent(self) -> int:
-        return self.total - len(self.outcomes)
-
-    @property
-    def server_errors(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status >= 500]
-
-    @property
-    def unexpected(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.unexpected]
-
-    def versions(self) -> dict[str, Counter[str]]:
-        """Versions that answered, for requests ended before the re-index began, during it, and begun after it."""
-        split: dict[str, Counter[str]] = {"before": Counter(), "during": Counter(), "after": Counter()}
-        for o in self.outcomes:
-            if o.version is None:
-                continue
-            when = "before" if not self.reindex.started or o.ended < self.reindex.started else "during"
-            if self.reindex.started and o.started > self.reindex.ended:
-                when = "after"
-            names = {self.reindex.version: "new", self.old_version: "old"}
-            split[when][names.get(o.version, o.version)] += 1
-        return split
-
-    @property
-    def new_build_served(self) -> bool:
-        """The re-index made a new version, and every answer begun after it came from that version."""
-        after = self.versions()["after"]
-        return (
-            self.reindex.status == 200
-            and self.reindex.version not in (None, self.old_version)
-            and self.health_version == self.reindex.version
-            and after["new"] > 0
-            and set(after) == {"new"}
-        )
 
 
 async def send(
@@ -292,129 +229,6 @@ def server_env(root: Path, corpus: Path, index: Path, token: str = TOKEN) -> dic
         "QA_RATE_LIMIT": "0",  # the load comes from one client: not throttled
         "QA_FEEDBACK_DB": str(root / "feedback.sqlite3"),
     }
-
-
-# ---------------------------------------------------------------------------------------------------- report
-
-
-def pct(samples: Sequence[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
-
-
-def table(rows: Sequence[Sequence[str]], left: frozenset[int] = frozenset({0})) -> str:
-    """Rows as aligned columns (the `left` ones flush left, the others flush right), a rule under the first."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for n, row in enumerate(rows):
-        cells = [
-            cell.ljust(w) if i in left else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def statuses(counts: Counter[int], errors: Sequence[str] = ()) -> str:
-    text = " ".join(f"{status}x{n}" for status, n in sorted(counts.items()) if status)
-    if errors:
-        text += f" error x{len(errors)}"
-    return text
-
-
-def load_report(run: Run, weights: dict[str, float]) -> str:
-    by_kind: dict[str, list[Outcome]] = {}
-    for o in run.outcomes:
-        by_kind.setdefault(o.probe.kind, []).append(o)
-    total_weight = sum(weights.values())
-    rows = [["kind", "expect", "weight %", "sent", "statuses", "p50 ms", "p99 ms", "max ms", "red flag", "failed"]]
-    for kind in weights:
-        group = by_kind.get(kind, [])
-        ms = [o.ms for o in group]
-        expect = "200" if group and group[0].probe.expect == 2 else "4xx"
-        rows.append(
-            [
-                kind,
-                expect,
-                f"{100 * weights[kind] / total_weight:.1f}",
-                str(len(group)),
-                statuses(Counter(o.status for o in group), [o.error for o in group if o.error]),
-                f"{pct(ms, 0.5):.1f}",
-                f"{pct(ms, 0.99):.1f}",
-                f"{max(ms, default=float('nan')):.1f}",
-                str(sum(o.flagged for o in group)) if expect == "200" else "",
-                str(sum(o.failed for o in group)),
-            ]
-        )
-    ms = [o.ms for o in run.outcomes]
-    rows.append(
-        [
-            "TOTAL",
-            "",
-            "100.0",
-            str(len(run.outcomes)),
-            statuses(Counter(o.status for o in run.outcomes), [o.error for o in run.outcomes if o.error]),
-            f"{pct(ms, 0.5):.1f}",
-            f"{pct(ms, 0.99):.1f}",
-            f"{max(ms, default=float('nan')):.1f}",
-            str(sum(o.flagged for o in run.outcomes)),
-            str(len(run.failed)),
-        ]
-    )
-    lines = [table(rows, frozenset({0, 1, 4}))]
-    lines.append(
-        f"\n{len(run.outcomes)} requests in {run.seconds:.1f} s ({len(run.outcomes) / run.seconds:.0f} /s); "
-        f"failed {len(run.failed)}, 5xx {len(run.server_errors)}, malformed not refused {len(run.unexpected)}"
-        + (f", NOT ANSWERED {run.unsent} (stopped at the deadline)" if run.unsent else "")
-    )
-    slowest = max(run.outcomes, key=lambda o: o.ms)
-    lines.append(f"slowest under load: {slowest.ms:.0f} ms, {slowest.probe.kind} [{slowest.probe.label}]")
-    r = run.reindex
-    lines.append(
-        f"re-index (at {run.total // 2} answered): status {r.status}, {r.seconds:.2f} s wall"
-        + (f" ({r.server_seconds:.2f} s in the server)" if r.server_seconds is not None else "")
-        + f", version {run.old_version} -> {r.version}, changed {r.changed}"
-        + (f", {r.detail}" if r.detail else "")
-    )
-    split = run.versions()
-    lines.append(
-        "answers by version: "
-        + "; ".join(f"{when} it: {dict(counts) or '-'}" for when, counts in split.items())
-        + f"; /api/health after: {run.health_version}"
-    )
-    lines.append(f"new build served after the re-index: {'yes' if run.new_build_served else 'NO'}")
-    for o in run.failed[:20]:
-        lines.append(f"FAILED {o.probe.kind} [{o.probe.label}]: status {o.status} {o.error or ''}")
-    seen: set[str] = set()
-    for o in run.unexpected:
-        if o.probe.label not in seen:
-            seen.add(o.probe.label)
-            lines.append(f"WARNING malformed request not refused: {o.probe.kind} [{o.probe.label}] -> {o.status}")
-    return "\n".join(lines)
-
-
-def worst_report(found: Sequence[Slowest], bound_ms: float) -> str:
-    rows = [["input", "expect", "statuses", "median ms", "worst ms"]]
-    for s in found:
-        rows.append(
-            [
-                f"{s.probe.kind} [{s.probe.label}]",
-                "200" if s.probe.expect == 2 else "4xx",
-                statuses(s.statuses, s.errors),
-                f"{pct(s.ms, 0.5):.1f}",
-                f"{s.worst:.1f}",
-            ]
-        )
-    worst = max(found, key=lambda s: s.worst)
-    wrong = [s for s in found if s.failed]
-    summary = (
-        f"\nworst case: {worst.worst:.1f} ms for {worst.probe.kind} [{worst.probe.label}] "
-        f"(bound {bound_ms:.0f} ms: {'within' if worst.worst <= bound_ms else 'EXCEEDED'}); "
-        f"{sum(len(s.ms) for s in found)} requests, {len(wrong)} inputs with a failure"
-    )
-    extra = [f"FAILED {s.probe.kind} [{s.probe.label}]: {statuses(s.statuses)} {s.errors[:1]}" for s in wrong]
-    return "\n".join([table(rows, frozenset({0, 1, 2})), summary, *extra])
 
 
 def main() -> int:

@@ -4,9 +4,8 @@ A request is a `Probe`: its bytes on the wire (HTTP/1.1), its kind and label, an
 get. `kinds` lists every kind with its weight and its variants: lay questions (from the labelled sets the
 tuning may use, never the frozen ones), red-flag messages, long lay stories (900-1,000 characters), unusual
 but valid text, which must all be answered 200, and malformed requests, which must be refused with a 4xx.
-`schedule` draws the load from them, `adversarial` the inputs of the worst case. `outcome` judges a reply: a
-request *fails* on a transport error, a timeout, any 5xx, or a 200-kind that is not 200 (or whose 200 body is
-not the `/api/ask` contract); a malformed request answered 2xx is `unexpected`, a warning.
+`schedule` draws the load from them, `adversarial` the inputs of the worst case. `bench/load_results.py` judges
+the replies.
 
 Mix, in requests per 100 (`kinds`): lay 45.4, red flag 8, long 10, unusual 17 (emoji 3, right-to-left 3, other
 languages 3, control characters 3, one repeated word 2, odd Unicode 3), malformed 19.6 (invalid JSON, empty,
@@ -19,13 +18,11 @@ from __future__ import annotations
 
 import json
 import random
-import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.serving import Reply, http_request
+from bench.serving import http_request
 
 ROOT = Path(__file__).resolve().parent.parent
 ASK = "/api/ask"
@@ -372,61 +369,3 @@ def adversarial(seed: int) -> list[Probe]:
     for kind, _, variants in kinds(rng):
         probes += variants[:3] if kind == "good" else variants
     return probes
-
-
-# ---------------------------------------------------------------------------------------------------- judging a reply
-
-
-@dataclass(frozen=True)
-class Outcome:
-    probe: Probe
-    status: int
-    """0 when no status came back (`error` says why)."""
-    ms: float
-    started: float
-    ended: float
-    version: str | None = None
-    flagged: bool = False
-    error: str | None = None
-
-    @property
-    def failed(self) -> bool:
-        return self.error is not None or self.status >= 500 or (self.probe.expect == 2 and self.status != 200)
-
-    @property
-    def unexpected(self) -> bool:
-        """A malformed request that was not refused with a 4xx (and not a 5xx, which is a failure)."""
-        return self.probe.expect == 4 and self.error is None and not 400 <= self.status < 500 and self.status < 500
-
-
-@dataclass(frozen=True)
-class Slowest:
-    probe: Probe
-    statuses: Counter[int]
-    ms: list[float]
-    errors: list[str]
-
-    @property
-    def worst(self) -> float:
-        return max(self.ms)
-
-    @property
-    def failed(self) -> bool:
-        """Any of its sends failed, as a load request fails (`Outcome.failed`)."""
-        return bool(self.errors) or any(s >= 500 or (self.probe.expect == 2 and s != 200) for s in self.statuses)
-
-
-def outcome(probe: Probe, reply: Reply, started: float) -> Outcome:
-    ended = time.perf_counter()
-    ms = (ended - started) * 1000
-    if reply.status != 200:
-        return Outcome(probe, reply.status, ms, started, ended)
-    try:
-        body = json.loads(reply.body)
-        version, flagged = str(body["index"]["version"]), bool(body["red_flag"]["triggered"])
-        if not isinstance(body["answers"], list) or not isinstance(body["abstained"], bool):
-            raise TypeError("answers/abstained")
-    except (ValueError, KeyError, TypeError) as exc:
-        error = f"200 whose body is not the /api/ask contract ({exc!r}): {reply.body[:120]!r}"
-        return Outcome(probe, 200, ms, started, ended, error=error)
-    return Outcome(probe, 200, ms, started, ended, version, flagged)
