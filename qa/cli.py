@@ -339,6 +339,7 @@ def serve(
             QA_CORPUS=json.dumps([str(path) for path in settings.corpus]),
         )
         typer.echo(f"Serving on http://{host}:{port}/ with {workers} workers  (API: /api/ask, docs: /docs{admin})")
+        typer.echo("Note: the chat is not yet reliable across workers (README: Replicas); the API is.")
         options = {"host": host, "port": port, "workers": workers, "log_level": "warning", "access_log": False}
         uvicorn.run("qa.web:engine_app", factory=True, **options)  # type: ignore[arg-type]
         return

@@ -20,6 +20,7 @@ import gradio as gr
 from fastapi import FastAPI
 
 from qa import logs
+from qa.api.main import NO_TELEMETRY
 from qa.config import Settings
 from qa.errors import QAError
 from qa.records import QUESTION_MAX_CHARS, AskResult, RedFlag
@@ -308,4 +309,5 @@ def _mount_options() -> dict[str, Any]:
         "footer_links": [],  # the product's API lives at /docs, not Gradio's
         "run_history": False,  # never keep parents' questions in the browser
         "show_error": False,  # unexpected errors show a generic message, not internals
+        "app_kwargs": {"telemetry": NO_TELEMETRY},  # as for the API's app (`qa.api.main`)
     }
