@@ -107,8 +107,8 @@ class Trees:
         root, and the deepest tree's depth."""
         sizes = [len(tree["feature"]) for tree in self.trees]
         roots = np.cumsum([0, *sizes[:-1]])
-        own = np.concatenate([np.arange(size) + root for size, root in zip(sizes, roots, strict=True)])
         feature = np.concatenate([tree["feature"] for tree in self.trees])
+        own = np.arange(len(feature))
         leaf = feature < 0
         offset = np.repeat(roots, sizes)
         left = np.where(leaf, own, np.concatenate([tree["left"] for tree in self.trees]) + offset)

@@ -203,14 +203,12 @@ class Retriever:
         examples, offtopic, offtopic_share = self._bank.closeness(vectors)
         chosen = self._candidates(vectors, coverage, bm25, examples)
         # Score every row of each candidate exactly, so no entry is judged on a partial view.
-        spans = [np.arange(self._starts[e], self._starts[e + 1]) for e in chosen]
-        own_rows = np.concatenate(spans)
-        similarities = build.vectors.reconstruct_batch(own_rows) @ vectors.T  # (rows, views)
-        question, answer, joint, matched = _best_by_kind(
-            similarities, np.repeat(np.arange(len(chosen)), [len(span) for span in spans]), build.row_kind[own_rows]
-        )
-        matched = own_rows[matched]
         count = len(chosen)
+        own_rows = np.concatenate([np.arange(self._starts[e], self._starts[e + 1]) for e in chosen])
+        owner = np.repeat(np.arange(count), self._starts[chosen + 1] - self._starts[chosen])  # position in `chosen`
+        similarities = build.vectors.reconstruct_batch(own_rows) @ vectors.T  # (rows, views)
+        question, answer, joint, matched = _best_by_kind(similarities, owner, build.row_kind[own_rows])
+        matched = own_rows[matched]
         loose_views = [loose(view) for view in views]
         string_match = np.array(
             [[max(fuzz.ratio(v, q) for q in self._loose_questions[e]) / 100 for e in chosen] for v in loose_views],

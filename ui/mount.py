@@ -63,12 +63,12 @@ class LateChat:
         """The chat's ASGI app, once started."""
         self.failed = False
         self._build, self._start, self._wait = build, start, wait
-        self._settled: asyncio.Event | None = None
+        self._settled = asyncio.Event()  # bound to the server's loop when first awaited, not here
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.app is None and not self.failed:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event().wait(), self._wait)
+                await asyncio.wait_for(self._settled.wait(), self._wait)
         if self.app is not None:
             await self.app(scope, receive, send)
         elif scope["type"] == "http":
@@ -83,12 +83,6 @@ class LateChat:
             detail = "the chat is still starting; try again in a few seconds"
             await error_response(503, detail, {"Retry-After": "5"})(scope, receive, send)
 
-    def _event(self) -> asyncio.Event:
-        # Made on first use, inside the server's event loop (an Event belongs to the loop it is used in).
-        if self._settled is None:
-            self._settled = asyncio.Event()
-        return self._settled
-
     async def run(self, stop: asyncio.Event) -> None:
         """Builds and starts the chat, serves it until `stop`, then shuts it down. Never raises: a chat that
         cannot start is logged and answered with a 503, and the rest of the app goes on serving."""
@@ -96,7 +90,7 @@ class LateChat:
             chat = await asyncio.to_thread(self._build)
             async with self._start(chat):
                 self.app = chat
-                self._event().set()
+                self._settled.set()
                 await stop.wait()
         except Exception as exc:
             if self.app is not None:  # failed in its shutdown, after serving: nothing to tell a page
@@ -108,7 +102,7 @@ class LateChat:
                     "".join(traceback.format_exception(exc)).rstrip(),
                 )
                 self.failed = True
-                self._event().set()
+                self._settled.set()
 
 
 def _gradio_started(parent: FastAPI) -> Callable[[Any], AbstractAsyncContextManager[None]]:
