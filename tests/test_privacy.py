@@ -52,6 +52,8 @@ def _served_log(settings: Settings, tmp_path: Path, **env: str) -> tuple[str, st
                     pass
                 assert time.monotonic() < deadline and server.poll() is None, log.read_text()
                 time.sleep(0.1)
+            # The chat loads after the API answers (`ui.mount`); its page is held until it is ready.
+            assert httpx.get(f"{url}/", timeout=120).status_code == 200, log.read_text()
             asked = httpx.post(
                 f"{url}/api/ask", json={"question": RED_FLAG}, headers={"X-Forwarded-For": "198.51.100.23"}
             )
